@@ -1,0 +1,841 @@
+"""The engine: ``Value`` nodes, op application, and reverse-mode differentiation.
+
+A ``Value`` keeps its op, its inputs in order and the local partial derivative of its output with
+respect to each input, as plain data. Backward is one generic loop (the chain rule over stored
+partials) in topological order, found iteratively, so graphs of any depth work. Nodes never refer
+back to themselves, so reference counting frees a graph as soon as it is dropped.
+Imports: the standard library and :mod:`micrograd_x.ops` only.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from micrograd_x import ops
+from micrograd_x.ops import (
+    ABS,
+    ADD,
+    CONST,
+    COS,
+    DIV,
+    DOT,
+    ELU,
+    ERF,
+    EXP,
+    GELU,
+    LEAKY_RELU,
+    LOG,
+    MAX,
+    MIN,
+    MUL,
+    NEG,
+    POW,
+    POWV,
+    RELU,
+    SIGMOID,
+    SILU,
+    SIN,
+    SOFTPLUS,
+    SQRT,
+    SUB,
+    SUM,
+    TANH,
+    NonDifferentiableError,
+    Op,
+)
+
+__all__ = [
+    "Parameter",
+    "Value",
+    "apply",
+    "backward",
+    "constant",
+    "dot",
+    "grad",
+    "gradients",
+    "hessian",
+    "name_scope",
+    "sum",
+    "topological_order",
+    "value_and_grad",
+    "zero_grad",
+]
+
+_scope: str | None = None
+"""The module scope new nodes are tagged with (set by :func:`name_scope`)."""
+
+_new = object.__new__
+
+
+def _to_float(x: object, where: str) -> float:
+    """Validate a plain number and return it as a finite float."""
+    t = type(x)
+    if t is float:
+        f: float = x  # type: ignore[assignment]
+    elif t is int or (isinstance(x, numbers.Real) and t is not bool):
+        try:
+            f = float(x)  # type: ignore[arg-type]
+        except OverflowError:
+            raise OverflowError(f"{where}: the integer {x!r} is too large for a float") from None
+    elif isinstance(x, Value):
+        raise TypeError(f"{where}: expected a number, got a Value; pass v.data to copy its number")
+    else:
+        raise TypeError(f"{where}: expected a real number (int or float), got {t.__name__} {x!r}")
+    if not f - f == 0.0:
+        raise ValueError(f"{where}: {f!r} is not a finite number; every Value holds a finite float")
+    return f
+
+
+@contextmanager
+def name_scope(name: str) -> Iterator[str]:
+    """Tag every node created inside the block with a module scope, for grouping in diagrams.
+
+    Scopes nest with dots: ``name_scope("layer1")`` then ``name_scope("neuron3")`` gives
+    ``"layer1.neuron3"``.
+
+    Args:
+        name: The scope's name (a module's name).
+
+    Yields:
+        The full dotted scope.
+    """
+    global _scope
+    outer = _scope
+    _scope = name if outer is None else f"{outer}.{name}"
+    try:
+        yield _scope
+    finally:
+        _scope = outer
+
+
+class Value:
+    """A scalar node of a computation graph.
+
+    Attributes:
+        data: The node's value, always a finite float.
+        grad: d(root)/d(this node) after ``backward``: a float, or a ``Value`` after
+            ``backward(create_graph=True)``.
+        op: The :class:`~micrograd_x.ops.Op` that made the node; ``None`` for a leaf, ``CONST``
+            for a plain number that took part in an op.
+        parents: The op's inputs, in order; duplicates kept (``x * x`` has two edges).
+        partials: d(data)/d(parent) for each parent, in the same order.
+        params: The op's constant parameters (e.g. ``{"k": 2}`` for ``x ** 2``), or ``None``.
+        label: An optional name, shown in diagrams and reprs.
+        scope: The module scope the node was built in (see :func:`name_scope`), or ``None``.
+
+    Backward contract (as PyTorch): ``root.backward()`` *adds* d(root)/d(leaf) into each leaf's
+    ``grad`` (call ``zero_grad`` between steps), and sets every interior node's ``grad`` afresh
+    to its gradient in this call. Equality and hashing are by identity; ``<``, ``<=``, ``>``,
+    ``>=`` compare ``data`` and return a bool.
+    """
+
+    # Inputs and partials of unary and binary ops live in four slots rather than two tuples, so a
+    # node is a single object for Python's cyclic garbage collector: it traverses half as much,
+    # and a forward pass with the GC on costs far less. n-ary ops (sum, dot) use the tuples.
+    __slots__ = (
+        "_d0",
+        "_d1",
+        "_dn",
+        "_p0",
+        "_p1",
+        "_pn",
+        "data",
+        "grad",
+        "label",
+        "op",
+        "params",
+        "scope",
+    )
+
+    data: float
+    grad: float | Value
+    op: Op | None
+    params: Mapping[str, float] | None
+    label: str | None
+    scope: str | None
+    _p0: Value | None
+    _p1: Value | None
+    _pn: tuple[Value, ...] | None
+    _d0: Any
+    _d1: Any
+    _dn: tuple[Any, ...] | None
+
+    def __init__(self, data: float, label: str | None = None) -> None:
+        """Create a leaf.
+
+        Args:
+            data: A real number (int or float, finite).
+            label: An optional name for diagrams and reprs.
+
+        Raises:
+            TypeError: If ``data`` is not a real number (a string, ``None``, a complex number).
+            ValueError: If ``data`` is NaN or infinite.
+        """
+        self.data = _to_float(data, "Value")
+        self.grad = 0.0
+        self.op = None
+        self.params = None
+        self.label = label
+        self.scope = _scope
+        self._p0 = self._p1 = self._pn = None
+        self._d0 = self._d1 = self._dn = None
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The op's inputs, in order; duplicates kept (``x * x`` has two edges)."""
+        p0 = self._p0
+        if p0 is None:
+            return self._pn or ()
+        p1 = self._p1
+        return (p0,) if p1 is None else (p0, p1)
+
+    @property
+    def partials(self) -> tuple[Any, ...]:
+        """d(data)/d(parent) for each parent, in the same order as :attr:`parents`."""
+        if self._p0 is None:
+            return self._dn or ()
+        return (self._d0,) if self._p1 is None else (self._d0, self._d1)
+
+    # -- introspection ------------------------------------------------------------------------
+
+    @property
+    def is_leaf(self) -> bool:
+        """Whether the node has no inputs (a variable, a parameter or a constant)."""
+        return self._p0 is None and self._pn is None
+
+    @property
+    def is_constant(self) -> bool:
+        """Whether the node is a plain number that took part in an op."""
+        return self.op is CONST
+
+    def __repr__(self) -> str:
+        parts = [f"data={self.data:.6g}", f"grad={_fmt(self.grad)}"]
+        if self.op is not None:
+            op = self.op.name
+            if self.params:
+                op += "(" + ", ".join(f"{k}={v!r}" for k, v in self.params.items()) + ")"
+            parts.append(f"op={op}")
+        if self.label is not None:
+            parts.append(f"label={self.label!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- comparisons on data (equality and hashing stay by identity) --------------------------
+
+    def __lt__(self, other: Value | float) -> bool:
+        return self.data < (other.data if isinstance(other, Value) else other)
+
+    def __le__(self, other: Value | float) -> bool:
+        return self.data <= (other.data if isinstance(other, Value) else other)
+
+    def __gt__(self, other: Value | float) -> bool:
+        return self.data > (other.data if isinstance(other, Value) else other)
+
+    def __ge__(self, other: Value | float) -> bool:
+        return self.data >= (other.data if isinstance(other, Value) else other)
+
+    __hash__ = object.__hash__
+
+    # -- arithmetic ---------------------------------------------------------------------------
+
+    def __add__(self, other: Value | float) -> Value:
+        o = other if isinstance(other, Value) else _coerce(other)
+        return NotImplemented if o is None else _apply2(ADD, self, o)
+
+    def __radd__(self, other: float) -> Value:
+        o = _coerce(other)
+        return NotImplemented if o is None else _apply2(ADD, o, self)
+
+    def __sub__(self, other: Value | float) -> Value:
+        o = other if isinstance(other, Value) else _coerce(other)
+        return NotImplemented if o is None else _apply2(SUB, self, o)
+
+    def __rsub__(self, other: float) -> Value:
+        o = _coerce(other)
+        return NotImplemented if o is None else _apply2(SUB, o, self)
+
+    def __mul__(self, other: Value | float) -> Value:
+        o = other if isinstance(other, Value) else _coerce(other)
+        return NotImplemented if o is None else _apply2(MUL, self, o)
+
+    def __rmul__(self, other: float) -> Value:
+        o = _coerce(other)
+        return NotImplemented if o is None else _apply2(MUL, o, self)
+
+    def __truediv__(self, other: Value | float) -> Value:
+        o = other if isinstance(other, Value) else _coerce(other)
+        return NotImplemented if o is None else _apply2(DIV, self, o)
+
+    def __rtruediv__(self, other: float) -> Value:
+        o = _coerce(other)
+        return NotImplemented if o is None else _apply2(DIV, o, self)
+
+    def __pow__(self, other: Value | float) -> Value:
+        if isinstance(other, Value):
+            return _apply2(POWV, self, other)
+        if type(other) is bool or not isinstance(other, numbers.Real):
+            return NotImplemented
+        k = _to_float(other, "pow")
+        # Keep integer exponents integral so a negative base stays legal and the label reads x^2.
+        return _apply1(POW, self, {"k": int(k) if k.is_integer() else k})
+
+    def __rpow__(self, other: float) -> Value:
+        o = _coerce(other)
+        return NotImplemented if o is None else _apply2(POWV, o, self)
+
+    def __neg__(self) -> Value:
+        return _apply1(NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _apply1(ABS, self)
+
+    # -- unary ops (each is one record in micrograd_x.ops) --------------------------------------
+
+    def exp(self) -> Value:
+        """e**self."""
+        return _apply1(EXP, self)
+
+    def log(self) -> Value:
+        """Natural logarithm; raises ``DomainError`` for data <= 0."""
+        return _apply1(LOG, self)
+
+    def sqrt(self) -> Value:
+        """Square root; raises ``DomainError`` for data < 0 (and at 0, where d/dx is infinite)."""
+        return _apply1(SQRT, self)
+
+    def sin(self) -> Value:
+        """Sine."""
+        return _apply1(SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine."""
+        return _apply1(COS, self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return _apply1(TANH, self)
+
+    def sigmoid(self) -> Value:
+        """Logistic sigmoid 1/(1 + e^-x), stable for any input."""
+        return _apply1(SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(x, 0); the derivative at 0 is 0."""
+        return _apply1(RELU, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """X for x > 0, else ``slope * x``."""
+        return _apply1(LEAKY_RELU, self, {"slope": _to_float(slope, "leaky_relu")})
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """X for x > 0, else ``alpha * (e**x - 1)``."""
+        return _apply1(ELU, self, {"alpha": _to_float(alpha, "elu")})
+
+    def softplus(self) -> Value:
+        """log(1 + e**x), stable for any input."""
+        return _apply1(SOFTPLUS, self)
+
+    def gelu(self) -> Value:
+        """GELU in its exact form x·Φ(x) (Φ: standard normal CDF)."""
+        return _apply1(GELU, self)
+
+    def silu(self) -> Value:
+        """SiLU (swish): x·σ(x)."""
+        return _apply1(SILU, self)
+
+    def erf(self) -> Value:
+        """The error function."""
+        return _apply1(ERF, self)
+
+    def max(self, other: Value | float) -> Value:
+        """The larger of ``self`` and ``other``; ties send the gradient to ``self``."""
+        return _apply2(MAX, self, _coerce_or_raise(other, "max"))
+
+    def min(self, other: Value | float) -> Value:
+        """The smaller of ``self`` and ``other``; ties send the gradient to ``self``."""
+        return _apply2(MIN, self, _coerce_or_raise(other, "min"))
+
+    # -- differentiation ----------------------------------------------------------------------
+
+    def backward(self, create_graph: bool = False) -> None:
+        """Backpropagate from this node; see :func:`backward`."""
+        backward(self, create_graph=create_graph)
+
+
+class Parameter(Value):
+    """A leaf that a model learns (a weight or a bias); diagrams style it apart from inputs."""
+
+    __slots__ = ()
+
+
+def _fmt(g: float | Value) -> str:
+    return f"{g:.6g}" if isinstance(g, float) else f"<graph {g.data:.6g}>"
+
+
+# -------------------------------------------------------------------------------------------
+# Applying ops. The three specialised paths (unary, binary, n-ary) do the same thing: call the
+# op's forward and partials on floats, check the results are finite, and record one node.
+
+
+def constant(x: float) -> Value:
+    """A leaf node for a plain number taking part in an op (its ``op`` is ``CONST``)."""
+    v = Value(_to_float(x, "constant"))
+    v.op = CONST
+    return v
+
+
+def _coerce(x: object) -> Value | None:
+    """A constant node for a plain number, or ``None`` (so the operator returns NotImplemented)."""
+    if type(x) is bool or not isinstance(x, numbers.Real):
+        return None
+    return constant(x)  # type: ignore[arg-type]
+
+
+def _coerce_or_raise(x: object, op: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    c = _coerce(x)
+    if c is None:
+        raise TypeError(f"{op}: expected a Value or a real number, got {type(x).__name__} {x!r}")
+    return c
+
+
+def _not_finite(op: Op, out: float, inputs: tuple[float, ...]) -> OverflowError:
+    args = ", ".join(repr(a) for a in inputs)
+    return OverflowError(f"{op.name}: the result {out!r} is not finite for inputs ({args})")
+
+
+def _infinite_partial(op: Op, inputs: tuple[float, ...]) -> NonDifferentiableError:
+    args = ", ".join(repr(a) for a in inputs)
+    return NonDifferentiableError(
+        op.name, f"a local derivative is infinite at inputs ({args})", inputs
+    )
+
+
+def _check_partials(op: Op, parts: tuple[Any, ...], inputs: tuple[float, ...]) -> None:
+    for p in parts:
+        if not p - p == 0.0:
+            raise _infinite_partial(op, inputs)
+
+
+def _apply1(op: Op, x: Value, params: Mapping[str, float] | None = None) -> Value:
+    a = x.data
+    kw = params or {}
+    out = op.forward(a, **kw)
+    try:
+        (d,) = op.partials(out, a, **kw)
+    except (ZeroDivisionError, OverflowError):
+        raise _infinite_partial(op, (a,)) from None
+    if not out - out == 0.0:
+        raise _not_finite(op, out, (a,))
+    if op.checked_partials and not d - d == 0.0:
+        raise _infinite_partial(op, (a,))
+    v = _new(Value)
+    v.data = out
+    v.grad = 0.0
+    v.op = op
+    v.params = params
+    v.label = None
+    v.scope = _scope
+    v._p0 = x
+    v._d0 = d
+    v._p1 = v._d1 = v._pn = v._dn = None
+    return v
+
+
+def _apply2(op: Op, x: Value, y: Value) -> Value:
+    a = x.data
+    b = y.data
+    out = op.forward(a, b)
+    try:
+        d0, d1 = op.partials(out, a, b)
+    except (ZeroDivisionError, OverflowError):
+        raise _infinite_partial(op, (a, b)) from None
+    if not out - out == 0.0:
+        raise _not_finite(op, out, (a, b))
+    if op.checked_partials and not (d0 - d0 == 0.0 and d1 - d1 == 0.0):
+        raise _infinite_partial(op, (a, b))
+    v = _new(Value)
+    v.data = out
+    v.grad = 0.0
+    v.op = op
+    v.params = None
+    v.label = None
+    v.scope = _scope
+    v._p0 = x
+    v._p1 = y
+    v._d0 = d0
+    v._d1 = d1
+    v._pn = v._dn = None
+    return v
+
+
+def _applyn(op: Op, parents: tuple[Value, ...], params: Mapping[str, float] | None) -> Value:
+    datas = tuple([p.data for p in parents])
+    kw = params or {}
+    out = op.forward(*datas, **kw)
+    try:
+        parts = tuple(op.partials(out, *datas, **kw))
+    except (ZeroDivisionError, OverflowError):
+        raise _infinite_partial(op, datas) from None
+    if not out - out == 0.0:
+        raise _not_finite(op, out, datas)
+    if op.checked_partials:
+        _check_partials(op, parts, datas)
+    v = _new(Value)
+    v.data = out
+    v.grad = 0.0
+    v.op = op
+    v.params = params
+    v.label = None
+    v.scope = _scope
+    v._p0 = v._p1 = v._d0 = v._d1 = None
+    v._pn = parents
+    v._dn = parts
+    return v
+
+
+def apply(op: Op | str, *inputs: Value | float, **params: float) -> Value:
+    """Apply any registered op to Values or numbers.
+
+    Args:
+        op: The op record or its registered name.
+        *inputs: The op's inputs; plain numbers become constant nodes.
+        **params: The op's constant parameters (e.g. ``k=2`` for ``pow``).
+
+    Returns:
+        The new node.
+
+    Raises:
+        TypeError: If the number of inputs or the parameter names do not fit the op, or an
+            input is not a number.
+    """
+    rec = ops.get(op) if isinstance(op, str) else op
+    if rec.arity is not None and len(inputs) != rec.arity:
+        raise TypeError(f"{rec.name}: takes {rec.arity} input(s), got {len(inputs)}")
+    if rec.arity is None and not inputs:
+        raise TypeError(f"{rec.name}: needs at least one input")
+    unknown = set(params) - set(rec.params)
+    if unknown:
+        raise TypeError(
+            f"{rec.name}: unknown parameter(s) {sorted(unknown)}; it takes {list(rec.params)}"
+        )
+    nodes = tuple(_coerce_or_raise(x, rec.name) for x in inputs)
+    kw = {k: _to_float(v, rec.name) for k, v in params.items()} or None
+    if rec.arity == 1:
+        return _apply1(rec, nodes[0], kw)
+    if rec.arity == 2 and kw is None:
+        return _apply2(rec, nodes[0], nodes[1])
+    return _applyn(rec, nodes, kw)
+
+
+def sum(values: Iterable[Value | float]) -> Value:
+    """Σ of the inputs as one n-ary node (all partials 1).
+
+    Raises:
+        ValueError: If ``values`` is empty.
+    """
+    nodes = tuple(_coerce_or_raise(x, "sum") for x in values)
+    if not nodes:
+        raise ValueError("sum: needs at least one input")
+    return _applyn(SUM, nodes, None)
+
+
+def dot(
+    weights: Sequence[Value | float],
+    inputs: Sequence[Value | float],
+    bias: Value | float | None = None,
+) -> Value:
+    """Σ wᵢxᵢ + b as one node: a neuron's pre-activation.
+
+    The node's parents are ordered ``(w₁…wₙ, x₁…xₙ, b)``; its partials are ``xᵢ`` for ``wᵢ``,
+    ``wᵢ`` for ``xᵢ`` and 1 for ``b``.
+
+    Args:
+        weights: The weights w₁…wₙ.
+        inputs: The inputs x₁…xₙ; plain numbers become constant nodes.
+        bias: The bias b, or ``None`` for no bias.
+
+    Raises:
+        ValueError: If the lengths differ or are zero.
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
+    if not weights:
+        raise ValueError("dot: needs at least one weight and input")
+    nodes = [_coerce_or_raise(x, "dot") for x in weights]
+    nodes += [_coerce_or_raise(x, "dot") for x in inputs]
+    if bias is not None:
+        nodes.append(_coerce_or_raise(bias, "dot"))
+    return _applyn(DOT, tuple(nodes), None)
+
+
+# -------------------------------------------------------------------------------------------
+# Reverse mode.
+
+
+def _count_uses(root: Value, reset_interior: bool) -> dict[Value, int]:
+    """Map each node reachable from ``root`` to the number of edges into it from that graph.
+
+    Iterative (no recursion limit). With ``reset_interior``, every non-leaf ``grad`` is set to 0.
+    """
+    uses: dict[Value, int] = {root: 0}
+    stack = [root]
+    pop = stack.pop
+    push = stack.append
+    get = uses.get
+    while stack:
+        node = pop()
+        p0 = node._p0
+        if p0 is None:
+            parents = node._pn
+            if parents is None:
+                continue
+        else:
+            p1 = node._p1
+            parents = (p0,) if p1 is None else (p0, p1)
+        if reset_interior:
+            node.grad = 0.0
+        for p in parents:
+            n = get(p)
+            if n is None:
+                uses[p] = 1
+                push(p)
+            else:
+                uses[p] = n + 1
+    return uses
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node that ``root`` depends on, inputs first and ``root`` last.
+
+    Found iteratively (Kahn's algorithm over use counts), so any depth works; the order is
+    deterministic for a given graph.
+    """
+    uses = _count_uses(root, reset_interior=False)
+    order: list[Value] = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for p in node.parents:
+            n = uses[p] - 1
+            uses[p] = n
+            if n == 0:
+                ready.append(p)
+    order.reverse()
+    return order
+
+
+def backward(root: Value, create_graph: bool = False) -> None:
+    """Backpropagate from ``root``: the chain rule over the stored partials.
+
+    Leaves *accumulate* d(root)/d(leaf) into ``grad`` (zero them between steps); interior nodes
+    get their gradient for this call. Nodes that ``root`` does not depend on are untouched.
+
+    Args:
+        root: The node to differentiate.
+        create_graph: Build the gradients as ``Value`` graphs (the same partials rules applied to
+            nodes), so they can be differentiated again: ``x.grad.backward()``.
+
+    Raises:
+        OverflowError: If a gradient overflows to infinity.
+    """
+    if create_graph:
+        _backward_graph(root)
+        return
+    if root.is_leaf:
+        root.grad = float(root.grad) + 1.0
+        return
+    uses = _count_uses(root, reset_interior=True)
+    root.grad = 1.0
+    ready = [root]
+    pop = ready.pop
+    push = ready.append
+    # Kahn's algorithm: a node is ready once every edge out of it has been processed. Its
+    # gradient is then complete, and it passes partial × gradient to each of its parents.
+    while ready:
+        node = pop()
+        g = node.grad
+        if not g - g == 0.0:
+            raise _bad_gradient(node, g)
+        p0 = node._p0
+        if p0 is None:
+            parents = node._pn
+            if parents is None:
+                continue
+            partials: tuple[Any, ...] = node._dn  # type: ignore[assignment]
+        else:
+            p1 = node._p1
+            if p1 is None:
+                parents, partials = (p0,), (node._d0,)
+            else:
+                parents, partials = (p0, p1), (node._d0, node._d1)
+        for parent, d in zip(parents, partials):
+            parent.grad += d * g
+            n = uses[parent] - 1
+            if n:
+                uses[parent] = n
+            else:
+                push(parent)
+
+
+def _bad_gradient(node: Value, g: object) -> OverflowError:
+    where = node.op.name if node.op is not None else "leaf"
+    label = f" {node.label!r}" if node.label else ""
+    return OverflowError(f"backward: the gradient at the {where} node{label} overflowed to {g!r}")
+
+
+def _backward_graph(root: Value) -> None:
+    uses = _count_uses(root, reset_interior=False)
+    grads = _sweep(root, uses, create_graph=True)
+    for node in uses:
+        g = grads.get(node, 0.0)
+        if node.parents:
+            node.grad = g
+        elif not (isinstance(g, float) and g == 0.0):
+            old = node.grad
+            node.grad = g if isinstance(old, float) and old == 0.0 else old + g
+
+
+def _sweep(root: Value, uses: dict[Value, int], create_graph: bool) -> dict[Value, Any]:
+    """The chain rule with gradients kept in a dict (node attributes are left untouched).
+
+    ``uses`` comes from :func:`_count_uses` and is consumed. With ``create_graph`` every partial
+    is recomputed by its op's rule on the nodes themselves, so the gradients are graphs.
+    """
+    grads: dict[Value, Any] = {root: constant(1.0) if create_graph else 1.0}
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        g = grads.get(node, 0.0)
+        parents = node.parents
+        flows = not (isinstance(g, float) and g == 0.0)
+        if flows and not create_graph and not g - g == 0.0:
+            raise _bad_gradient(node, g)
+        if flows and parents:
+            if create_graph:
+                op = node.op
+                assert op is not None
+                parts = op.partials(node, *parents, **(node.params or {}))
+            else:
+                parts = node.partials
+            for parent, d in zip(parents, parts):
+                if isinstance(d, float) and d == 0.0:
+                    continue
+                term = g if isinstance(d, float) and d == 1.0 else d * g
+                old = grads.get(parent)
+                grads[parent] = term if old is None else old + term
+        for parent in parents:
+            n = uses[parent] - 1
+            uses[parent] = n
+            if n == 0:
+                ready.append(parent)
+    return grads
+
+
+def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> list[Any]:
+    """d(root)/d(w) for each ``w`` in ``wrt``, without touching any node's ``grad``.
+
+    Args:
+        root: The node to differentiate (a plain number has zero gradients).
+        wrt: The nodes to differentiate with respect to.
+        create_graph: Return the gradients as ``Value`` graphs that can be differentiated again.
+
+    Returns:
+        One gradient per entry of ``wrt``: floats, or Values (or 0.0 where nothing flows) with
+        ``create_graph``.
+    """
+    if not isinstance(root, Value):
+        return [0.0 for _ in wrt]
+    uses = _count_uses(root, reset_interior=False)
+    grads = _sweep(root, uses, create_graph)
+    return [grads.get(w, 0.0) for w in wrt]
+
+
+def zero_grad(values: Iterable[Value]) -> None:
+    """Set ``grad`` to 0.0 on each of ``values`` (e.g. a model's parameters)."""
+    for v in values:
+        v.grad = 0.0
+
+
+# -------------------------------------------------------------------------------------------
+# Functional transforms.
+
+
+def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
+    idx = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in idx:
+        if not -nargs <= i < nargs:
+            raise IndexError(f"grad: argnums {i} is out of range for {nargs} argument(s)")
+    return tuple(i % nargs for i in idx)
+
+
+def value_and_grad(
+    f: Callable[..., Value | float], argnums: int | Sequence[int] = 0
+) -> Callable[..., tuple[Any, Any]]:
+    """Turn ``f`` into a function returning ``(f(*args), df/d args[argnums])``.
+
+    Called with numbers, the result holds floats and ``f`` sees fresh leaves. Called with
+    ``Value`` arguments, the gradients are ``Value`` graphs of them, so transforms compose:
+    ``grad(grad(f))(x)`` is the second derivative.
+
+    Args:
+        f: A function of scalars returning a ``Value`` (or a plain number).
+        argnums: The position, or positions, of the arguments to differentiate.
+
+    Returns:
+        A function returning ``(value, gradient)``, the gradient a tuple when ``argnums`` is.
+    """
+
+    def wrapped(*args: Value | float) -> tuple[Any, Any]:
+        idx = _argnums(argnums, len(args))
+        nested = any(isinstance(args[i], Value) for i in idx)
+        call: list[Any] = list(args)
+        for i in idx:
+            if not isinstance(call[i], Value):
+                call[i] = Value(call[i])
+        out = f(*call)
+        wrt: list[Value] = [call[i] for i in idx]
+        gs = gradients(out, wrt, create_graph=nested)  # type: ignore[arg-type]
+        value = out if nested or not isinstance(out, Value) else out.data
+        return value, (gs[0] if isinstance(argnums, int) else tuple(gs))
+
+    return wrapped
+
+
+def grad(f: Callable[..., Value | float], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """Turn ``f`` into a function returning df/d args[argnums]; see :func:`value_and_grad`."""
+    vg = value_and_grad(f, argnums)
+
+    def wrapped(*args: Value | float) -> Any:
+        return vg(*args)[1]
+
+    return wrapped
+
+
+def hessian(f: Callable[..., Value | float]) -> Callable[..., list[list[float]]]:
+    """Turn ``f`` into a function returning its matrix of second derivatives at the arguments.
+
+    Meant for small functions: it builds the gradient graphs once, then differentiates each.
+    """
+
+    def wrapped(*args: float) -> list[list[float]]:
+        leaves = [Value(a) for a in args]
+        out = f(*leaves)
+        first = gradients(out, leaves, create_graph=True)  # type: ignore[arg-type]
+        rows = []
+        for g in first:
+            row = gradients(g, leaves) if isinstance(g, Value) else [0.0] * len(leaves)
+            rows.append([float(x) for x in row])
+        return rows
+
+    return wrapped
