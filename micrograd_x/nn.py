@@ -1,0 +1,634 @@
+"""Neural-network modules built from ``Value`` nodes: ``Neuron``, ``Layer`` and ``MLP``.
+
+A neuron is the seed lesson's unit: weighted inputs plus a bias (one ``dot`` node) through an
+activation. Every module builds its parameters and its forward nodes inside its name scope, so
+diagrams can group them (``mlp.layer1.neuron3``). No derivative is declared here.
+Imports: the standard library, :mod:`micrograd_x.engine` and :mod:`micrograd_x.init`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeAlias
+
+from micrograd_x import init as initializers
+from micrograd_x.engine import Parameter, Value, dot, name_scope, zero_grad
+from micrograd_x.init import Initializer, Sampler, SeedLike
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "Activation",
+    "Layer",
+    "Module",
+    "Neuron",
+    "activation_name",
+    "from_config",
+    "resolve_activation",
+]
+
+Activation: TypeAlias = str | Callable[[Value], Value] | None
+"""An activation given by name (see :data:`ACTIVATIONS`), as a function, or ``None`` (linear)."""
+
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
+    "leaky_relu": Value.leaky_relu,
+    "elu": Value.elu,
+    "gelu": Value.gelu,
+    "silu": Value.silu,
+    "softplus": Value.softplus,
+    "linear": None,
+}
+"""Activations by name; ``"linear"`` (or ``None``) adds no node."""
+
+# Activations for which He initialization is the right default; the others get the seed's Xavier.
+_RELU_LIKE = frozenset({"relu", "leaky_relu", "elu", "gelu", "silu", "softplus"})
+
+
+def resolve_activation(activation: Activation) -> tuple[str, Callable[[Value], Value] | None]:
+    """Return ``(name, function)`` for an activation given by name, as a function, or ``None``.
+
+    Args:
+        activation: A name from :data:`ACTIVATIONS`, ``None`` (linear) or a function of a Value.
+
+    Returns:
+        The activation's name and its function (``None`` for linear).
+
+    Raises:
+        ValueError: If the name is unknown.
+        TypeError: If ``activation`` is neither a name, ``None`` nor callable.
+    """
+    if activation is None:
+        return "linear", None
+    if isinstance(activation, str):
+        try:
+            return activation, ACTIVATIONS[activation]
+        except KeyError:
+            raise ValueError(
+                f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)} "
+                "(or None, or a function of a Value)"
+            ) from None
+    if callable(activation):
+        return getattr(activation, "__name__", "custom"), activation
+    raise TypeError(
+        f"activation must be a name, None or a function, got {type(activation).__name__} "
+        f"{activation!r}"
+    )
+
+
+def activation_name(activation: Activation) -> str:
+    """The name of an activation (``"linear"`` for ``None``)."""
+    return resolve_activation(activation)[0]
+
+
+def _check_size(module: str, what: str, n: object) -> int:
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{module}: {what} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _check_name(module: str, name: object) -> str:
+    if not isinstance(name, str) or not name or "." in name:
+        raise ValueError(f"{module}: name must be a non-empty string without dots, got {name!r}")
+    return name
+
+
+def _weight_init(
+    init: str | float | Initializer | Callable[..., list[float]], act: str
+) -> Initializer:
+    if init == "auto":
+        return initializers.he_uniform if act in _RELU_LIKE else initializers.xavier
+    return initializers.get(init)
+
+
+class Module:
+    """Base class of every model part: parameters, named parameters and zeroing gradients.
+
+    Attributes:
+        name: The module's name; its nodes are built in ``name_scope(name)``.
+    """
+
+    name: str
+
+    # -- structure ----------------------------------------------------------------------------
+
+    def children(self) -> Sequence[Module]:
+        """The sub-modules, in order."""
+        return ()
+
+    def own_parameters(self) -> list[tuple[str, Parameter]]:
+        """The parameters that belong to this module itself (not to a child), with names."""
+        return []
+
+    def named_parameters(self, prefix: str = "") -> list[tuple[str, Parameter]]:
+        """Every parameter with its dotted name relative to this module (``layer1.neuron2.w1``).
+
+        Args:
+            prefix: Prepended to each name.
+
+        Returns:
+            ``(name, parameter)`` pairs in a fixed order.
+        """
+        out = [(prefix + key, p) for key, p in self.own_parameters()]
+        for child in self.children():
+            out += child.named_parameters(f"{prefix}{child.name}.")
+        return out
+
+    def parameters(self) -> list[Parameter]:
+        """Every parameter, in the order of :meth:`named_parameters`."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many scalar parameters the module has."""
+        return len(self.named_parameters())
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0 (call between training steps)."""
+        zero_grad(self.parameters())
+
+    # -- calling ------------------------------------------------------------------------------
+
+    @property
+    def nin(self) -> int:
+        """The number of inputs."""
+        raise NotImplementedError
+
+    @property
+    def nout(self) -> int:
+        """The number of outputs."""
+        raise NotImplementedError
+
+    def forward(self, x: Sequence[Value | float] | Value | float) -> list[Value]:
+        """Validate the inputs, run the module and return its outputs as a list.
+
+        Args:
+            x: ``nin`` numbers or Values (a single one when ``nin`` is 1).
+
+        Returns:
+            The ``nout`` output nodes.
+
+        Raises:
+            ValueError: If the number of inputs is wrong or an input is not finite.
+            TypeError: If an input is not a number or a Value.
+        """
+        return self._forward(self._inputs(x))
+
+    def _forward(self, xs: list[Value]) -> list[Value]:
+        raise NotImplementedError
+
+    def _inputs(self, x: object) -> list[Value]:
+        """Check the inputs of a call and turn numbers into labelled input leaves."""
+        nin = self.nin
+        if isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool):
+            items: list[object] = [x]
+        elif isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
+            raise TypeError(
+                f"{self._who()}: expected a sequence of {nin} input(s), got "
+                f"{type(x).__name__} {x!r}"
+            )
+        else:
+            items = list(x)
+        if len(items) != nin:
+            raise ValueError(
+                f"{self._who()}: expected {nin} input(s), got {len(items)}: {_short(items)}"
+            )
+        xs: list[Value] = []
+        for i, v in enumerate(items):
+            if isinstance(v, Value):
+                xs.append(v)
+            elif isinstance(v, numbers.Real) and not isinstance(v, bool):
+                f = float(v)
+                if not math.isfinite(f):
+                    raise ValueError(
+                        f"{self._who()}: input x{i + 1} is {f!r}; inputs must be finite"
+                    )
+                xs.append(Value(f, label=f"x{i + 1}"))
+            else:
+                raise TypeError(
+                    f"{self._who()}: input x{i + 1} must be a real number or a Value, got "
+                    f"{type(v).__name__} {v!r}"
+                )
+        return xs
+
+    def _who(self) -> str:
+        return f"{type(self).__name__} {self.name!r}"
+
+    # -- architecture -------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """The architecture as JSON-ready data, enough to rebuild the module.
+
+        Parameters are not included; :func:`from_config` rebuilds the module.
+
+        Raises:
+            ValueError: If an activation is a custom function (it has no portable name).
+        """
+        raise NotImplementedError
+
+
+def _short(items: Sequence[object], limit: int = 6) -> str:
+    head = ", ".join(repr(v) for v in items[:limit])
+    return f"[{head}{', ...' if len(items) > limit else ''}]"
+
+
+def _portable(module: str, act_name: str) -> str | None:
+    if act_name not in ACTIVATIONS:
+        raise ValueError(
+            f"{module}: the custom activation {act_name!r} cannot be saved; "
+            f"use one of {', '.join(ACTIVATIONS)}"
+        )
+    return None if act_name == "linear" else act_name
+
+
+class Neuron(Module):
+    """One neuron: ``activation(Σ wᵢxᵢ + b)``, the pre-activation being one ``dot`` node.
+
+    Args:
+        nin: The number of inputs.
+        activation: A name from :data:`ACTIVATIONS`, ``None`` (linear) or a function.
+        init: The weight initializer: a name from :data:`micrograd_x.init.INITIALIZERS`, a
+            number or a function; ``"auto"`` is He uniform for ReLU-like activations and the seed's
+            Xavier ``U[±1/√n]`` otherwise.
+        bias: Whether the neuron has a bias.
+        bias_init: The bias initializer (default 0).
+        seed: An int, ``random.Random`` or numpy ``Generator`` (or a ``Sampler``).
+        fan_out: The number of neurons in the layer (used by normalized Xavier).
+        name: The module's name (its scope in diagrams).
+        fused: If ``False``, build the pre-activation from separate ``×`` and ``+`` nodes, as
+            micrograd does, to show every multiplication in diagrams.
+
+    Raises:
+        ValueError: If a size, name, activation or initializer is invalid.
+
+    Attributes:
+        w: The weights, labelled ``w1…wn``.
+        b: The bias, labelled ``b`` (``None`` without a bias).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: Activation = "tanh",
+        init: str | float | Initializer = "auto",
+        *,
+        bias: bool = True,
+        bias_init: str | float | Initializer = 0.0,
+        seed: SeedLike | Sampler = 0,
+        fan_out: int = 1,
+        name: str = "neuron",
+        fused: bool = True,
+    ) -> None:
+        self.name = _check_name("Neuron", name)
+        n = _check_size("Neuron", "nin", nin)
+        fan_out = _check_size("Neuron", "fan_out", fan_out)
+        self.activation, self._act = resolve_activation(activation)
+        self.fused = bool(fused)
+        sampler = initializers.as_sampler(seed)
+        weights = _weight_init(init, self.activation)(n, fan_out, sampler, n)
+        with name_scope(self.name):
+            self.w = [Parameter(v, label=f"w{i + 1}") for i, v in enumerate(weights)]
+            self.b: Parameter | None = None
+            if bias:
+                (b0,) = initializers.get(bias_init)(n, fan_out, sampler, 1)
+                self.b = Parameter(b0, label="b")
+
+    @property
+    def nin(self) -> int:
+        """The number of inputs."""
+        return len(self.w)
+
+    @property
+    def nout(self) -> int:
+        """A neuron has one output."""
+        return 1
+
+    def own_parameters(self) -> list[tuple[str, Parameter]]:
+        """The weights ``w1…wn`` then the bias ``b``."""
+        out = [(f"w{i + 1}", w) for i, w in enumerate(self.w)]
+        if self.b is not None:
+            out.append(("b", self.b))
+        return out
+
+    def __call__(self, x: Sequence[Value | float] | Value | float) -> Value:
+        """The neuron's output for ``nin`` inputs (numbers or Values).
+
+        Raises:
+            ValueError: If the number of inputs is wrong or an input is not finite.
+            TypeError: If an input is not a number or a Value.
+        """
+        return self._forward(self._inputs(x))[0]
+
+    def _forward(self, xs: list[Value]) -> list[Value]:
+        with name_scope(self.name):
+            return [self._out(xs)]
+
+    def _out(self, xs: list[Value]) -> Value:
+        # The caller has opened this neuron's scope.
+        if self.fused:
+            a = dot(self.w, xs, self.b)
+        else:
+            terms = [w * x for w, x in zip(self.w, xs)]
+            a = terms[0]
+            for t in terms[1:]:
+                a = a + t
+            if self.b is not None:
+                a = a + self.b
+        act = self._act
+        return a if act is None else act(a)
+
+    def config(self) -> dict[str, Any]:
+        """The architecture as JSON-ready data (see :func:`from_config`)."""
+        return {
+            "type": "Neuron",
+            "nin": self.nin,
+            "activation": _portable(self._who(), self.activation),
+            "bias": self.b is not None,
+            "name": self.name,
+            "fused": self.fused,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Neuron({self.name!r}: {self.nin} inputs, {self.activation}, "
+            f"{self.num_parameters()} parameters)"
+        )
+
+
+class Layer(Module):
+    """A layer of ``nout`` neurons, each seeing the same ``nin`` inputs.
+
+    Args:
+        nin: The number of inputs.
+        nout: The number of neurons (outputs).
+        activation: The neurons' activation (see :class:`Neuron`).
+        init: The weight initializer (see :class:`Neuron`).
+        bias: Whether the neurons have biases.
+        bias_init: The bias initializer.
+        seed: An int, ``random.Random`` or numpy ``Generator`` (or a ``Sampler``); the neurons
+            draw from it in order.
+        name: The module's name; the neurons are named ``neuron1…``.
+        fused: See :class:`Neuron`.
+
+    Raises:
+        ValueError: If a size, name, activation or initializer is invalid.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: Activation = "tanh",
+        init: str | float | Initializer = "auto",
+        *,
+        bias: bool = True,
+        bias_init: str | float | Initializer = 0.0,
+        seed: SeedLike | Sampler = 0,
+        name: str = "layer",
+        fused: bool = True,
+    ) -> None:
+        self.name = _check_name("Layer", name)
+        n_in = _check_size("Layer", "nin", nin)
+        n_out = _check_size("Layer", "nout", nout)
+        sampler = initializers.as_sampler(seed)
+        with name_scope(self.name):
+            self.neurons = [
+                Neuron(
+                    n_in,
+                    activation,
+                    init,
+                    bias=bias,
+                    bias_init=bias_init,
+                    seed=sampler,
+                    fan_out=n_out,
+                    name=f"neuron{j + 1}",
+                    fused=fused,
+                )
+                for j in range(n_out)
+            ]
+        self.activation = self.neurons[0].activation
+
+    @property
+    def nin(self) -> int:
+        """The number of inputs."""
+        return self.neurons[0].nin
+
+    @property
+    def nout(self) -> int:
+        """The number of neurons."""
+        return len(self.neurons)
+
+    def children(self) -> Sequence[Module]:
+        """The neurons."""
+        return self.neurons
+
+    def __call__(self, x: Sequence[Value | float] | Value | float) -> list[Value]:
+        """The layer's ``nout`` outputs for ``nin`` inputs (numbers or Values).
+
+        Raises:
+            ValueError: If the number of inputs is wrong or an input is not finite.
+            TypeError: If an input is not a number or a Value.
+        """
+        return self._forward(self._inputs(x))
+
+    def _forward(self, xs: list[Value]) -> list[Value]:
+        out = []
+        with name_scope(self.name):
+            for neuron in self.neurons:
+                with name_scope(neuron.name):
+                    out.append(neuron._out(xs))
+        return out
+
+    def config(self) -> dict[str, Any]:
+        """The architecture as JSON-ready data (see :func:`from_config`)."""
+        first = self.neurons[0]
+        return {
+            "type": "Layer",
+            "nin": self.nin,
+            "nout": self.nout,
+            "activation": _portable(self._who(), self.activation),
+            "bias": first.b is not None,
+            "name": self.name,
+            "fused": first.fused,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Layer({self.name!r}: {self.nin} → {self.nout}, {self.activation}, "
+            f"{self.num_parameters()} parameters)"
+        )
+
+
+class MLP(Module):
+    """A multi-layer perceptron: layers of neurons, each layer feeding the next.
+
+    ``MLP(2, [16, 16, 1])`` is micrograd's demo network: two hidden layers of 16 ReLU neurons and
+    one linear output. Calling it on one sample returns a ``Value`` when the last layer has one
+    neuron, else a list (use :meth:`forward` for a list always).
+
+    Args:
+        nin: The number of inputs.
+        sizes: The number of neurons of each layer, the last being the output layer.
+        activation: The hidden layers' activation (see :class:`Neuron`).
+        output_activation: The output layer's activation (default linear).
+        init: The weight initializer (see :class:`Neuron`).
+        bias: Whether the neurons have biases.
+        bias_init: The bias initializer.
+        seed: An int, ``random.Random`` or numpy ``Generator``; the same seed gives the same
+            model, bit for bit.
+        name: The module's name (default ``"mlp"``); its layers are ``layer1…``.
+        fused: See :class:`Neuron`.
+
+    Raises:
+        ValueError: If a size, name, activation or initializer is invalid.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        sizes: Sequence[int],
+        activation: Activation = "relu",
+        output_activation: Activation = None,
+        init: str | float | Initializer = "auto",
+        *,
+        bias: bool = True,
+        bias_init: str | float | Initializer = 0.0,
+        seed: SeedLike | Sampler = 0,
+        name: str = "mlp",
+        fused: bool = True,
+    ) -> None:
+        self.name = _check_name("MLP", name)
+        n_in = _check_size("MLP", "nin", nin)
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
+            raise ValueError(f"MLP: sizes must be a non-empty list of layer sizes, got {sizes!r}")
+        dims = [n_in] + [_check_size("MLP", "every layer size", s) for s in sizes]
+        sampler = initializers.as_sampler(seed)
+        last = len(sizes) - 1
+        with name_scope(self.name):
+            self.layers = [
+                Layer(
+                    dims[i],
+                    dims[i + 1],
+                    output_activation if i == last else activation,
+                    init,
+                    bias=bias,
+                    bias_init=bias_init,
+                    seed=sampler,
+                    name=f"layer{i + 1}",
+                    fused=fused,
+                )
+                for i in range(len(sizes))
+            ]
+
+    @property
+    def nin(self) -> int:
+        """The number of inputs."""
+        return self.layers[0].nin
+
+    @property
+    def nout(self) -> int:
+        """The number of outputs."""
+        return self.layers[-1].nout
+
+    @property
+    def sizes(self) -> list[int]:
+        """The number of neurons of each layer."""
+        return [layer.nout for layer in self.layers]
+
+    def children(self) -> Sequence[Module]:
+        """The layers."""
+        return self.layers
+
+    def __call__(self, x: Sequence[Value | float] | Value | float) -> Value | list[Value]:
+        """The network's output for one sample: a Value if ``nout == 1``, else a list.
+
+        Raises:
+            ValueError: If the number of inputs is wrong or an input is not finite.
+            TypeError: If an input is not a number or a Value.
+        """
+        out = self._forward(self._inputs(x))
+        return out[0] if len(out) == 1 else out
+
+    def _forward(self, xs: list[Value]) -> list[Value]:
+        with name_scope(self.name):
+            for layer in self.layers:
+                xs = layer._forward(xs)
+        return xs
+
+    def config(self) -> dict[str, Any]:
+        """The architecture as JSON-ready data (see :func:`from_config`)."""
+        first = self.layers[0].neurons[0]
+        hidden = [layer.activation for layer in self.layers[:-1]]
+        if len(set(hidden)) > 1:  # pragma: no cover - the constructor gives one activation
+            raise ValueError(f"{self._who()}: hidden layers have different activations")
+        return {
+            "type": "MLP",
+            "nin": self.nin,
+            "sizes": self.sizes,
+            "activation": _portable(self._who(), hidden[0]) if hidden else None,
+            "output_activation": _portable(self._who(), self.layers[-1].activation),
+            "bias": first.b is not None,
+            "name": self.name,
+            "fused": first.fused,
+        }
+
+    def __repr__(self) -> str:
+        dims = " → ".join(
+            [str(self.nin)] + [f"{layer.nout} {layer.activation}" for layer in self.layers]
+        )
+        return f"MLP({self.name!r}: {dims}, {self.num_parameters()} parameters)"
+
+
+def from_config(config: dict[str, Any], seed: SeedLike | Sampler = 0) -> Module:
+    """Build a module from :meth:`Module.config` data (parameters freshly initialized).
+
+    Args:
+        config: The architecture.
+        seed: The seed for the fresh parameters.
+
+    Returns:
+        The new module.
+
+    Raises:
+        ValueError: If the data does not describe a module.
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"from_config: expected a dict, got {type(config).__name__}")
+    kind = config.get("type")
+    common = {"bias": bool(config.get("bias", True)), "fused": bool(config.get("fused", True))}
+    try:
+        if kind == "MLP":
+            return MLP(
+                config["nin"],
+                config["sizes"],
+                config["activation"],
+                config["output_activation"],
+                seed=seed,
+                name=config.get("name", "mlp"),
+                **common,
+            )
+        if kind == "Layer":
+            return Layer(
+                config["nin"],
+                config["nout"],
+                config["activation"],
+                seed=seed,
+                name=config.get("name", "layer"),
+                **common,
+            )
+        if kind == "Neuron":
+            return Neuron(
+                config["nin"],
+                config["activation"],
+                seed=seed,
+                name=config.get("name", "neuron"),
+                **common,
+            )
+    except KeyError as e:
+        raise ValueError(f"from_config: the {kind} architecture lacks the field {e}") from None
+    except TypeError as e:
+        raise ValueError(f"from_config: invalid {kind} architecture: {e}") from None
+    raise ValueError(f"from_config: unknown module type {kind!r}; known: MLP, Layer, Neuron")

@@ -1,0 +1,236 @@
+"""Save and load models as versioned JSON: architecture plus every parameter, no pickle.
+
+Files are written atomically (a temporary file in the same folder, then ``os.replace``), so a
+crash never leaves half a file. Loading validates everything into temporaries first; a truncated,
+corrupt or mismatched file raises :class:`SerializationError` and leaves the model untouched.
+Imports: the standard library and :mod:`micrograd_x.nn`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from micrograd_x.nn import Module, from_config
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "SerializationError",
+    "from_dict",
+    "load",
+    "load_parameters",
+    "read",
+    "save",
+    "to_dict",
+]
+
+FORMAT = "micrograd_x.model"
+"""The ``format`` field of every saved model."""
+
+VERSION = 1
+"""The format version this code writes and reads."""
+
+
+class SerializationError(ValueError):
+    """A model file (or dict) is unreadable, corrupt, of another version, or does not match."""
+
+
+def to_dict(model: Module) -> dict[str, Any]:
+    """The model as JSON-ready data: format, version, architecture and named parameters.
+
+    Raises:
+        ValueError: If the model has a custom (unnamed) activation.
+    """
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "architecture": model.config(),
+        "parameters": {name: p.data for name, p in model.named_parameters()},
+    }
+
+
+def save(model: Module, path: str | os.PathLike[str]) -> Path:
+    """Write the model to ``path`` as JSON, atomically.
+
+    The JSON goes to a temporary file in the same folder, is flushed to disk, then renamed over
+    ``path``; if anything fails the old file (if any) is intact and the temporary file is removed.
+
+    Args:
+        model: The model.
+        path: The destination file.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: If the model has a custom activation.
+        OSError: If the folder is not writable.
+    """
+    target = Path(path)
+    text = json.dumps(to_dict(model), indent=1, allow_nan=False) + "\n"
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def _reject_constant(name: str) -> float:
+    raise SerializationError(f"the file holds {name}, which is not a finite number")
+
+
+def read(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and validate the envelope of a model file (format and version).
+
+    Args:
+        path: The file.
+
+    Returns:
+        The decoded data.
+
+    Raises:
+        SerializationError: If the file cannot be read, is not valid JSON (e.g. truncated), or
+            has the wrong format or version.
+    """
+    where = Path(path)
+    try:
+        text = where.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SerializationError(f"cannot read model file {str(where)!r}: {e}") from e
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        raise SerializationError(
+            f"model file {str(where)!r} is truncated or not valid JSON "
+            f"(line {e.lineno}, column {e.colno}: {e.msg})"
+        ) from None
+    except SerializationError as e:
+        raise SerializationError(f"model file {str(where)!r}: {e}") from None
+    except RecursionError:
+        raise SerializationError(f"model file {str(where)!r} is nested too deeply") from None
+    _check_envelope(data, repr(str(where)))
+    result: dict[str, Any] = data
+    return result
+
+
+def _check_envelope(data: object, where: str) -> None:
+    if not isinstance(data, dict):
+        raise SerializationError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    if data.get("format") != FORMAT:
+        raise SerializationError(
+            f"{where}: not a micrograd_x model (format {data.get('format')!r}, expected {FORMAT!r})"
+        )
+    version = data.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise SerializationError(
+            f"{where}: format version {version!r} is not supported (this code reads {VERSION})"
+        )
+    for key, kind in (("architecture", dict), ("parameters", dict)):
+        if not isinstance(data.get(key), kind):
+            raise SerializationError(f"{where}: the {key!r} field is missing or not an object")
+
+
+def _values(model: Module, data: dict[str, Any], where: str) -> list[float]:
+    """Validate the saved parameters against ``model`` and return them in its order."""
+    arch = model.config()
+    saved_arch = data["architecture"]
+    if saved_arch != arch:
+        diffs = [
+            f"{k}: file {saved_arch.get(k)!r} vs model {arch.get(k)!r}"
+            for k in sorted(set(arch) | set(saved_arch))
+            if saved_arch.get(k) != arch.get(k)
+        ]
+        raise SerializationError(
+            f"{where}: the architecture does not match the model ({'; '.join(diffs)})"
+        )
+    params: dict[str, Any] = data["parameters"]
+    names = [name for name, _ in model.named_parameters()]
+    missing = [n for n in names if n not in params]
+    extra = sorted(set(params) - set(names))
+    if missing or extra:
+        raise SerializationError(
+            f"{where}: parameters do not match the model (missing {missing[:5]}, "
+            f"unexpected {extra[:5]})"
+        )
+    out = []
+    for n in names:
+        v = params[n]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise SerializationError(f"{where}: parameter {n!r} is {v!r}, not a finite number")
+        out.append(float(v))
+    return out
+
+
+def load_parameters(model: Module, path: str | os.PathLike[str]) -> Module:
+    """Load the parameters saved in ``path`` into ``model`` (same architecture required).
+
+    Everything is validated before any parameter changes, so on error the model is untouched.
+    Gradients are reset to 0.
+
+    Args:
+        model: The model to fill.
+        path: The file written by :func:`save`.
+
+    Returns:
+        ``model``.
+
+    Raises:
+        SerializationError: If the file is unreadable, corrupt, of another version, or its
+            architecture or parameter names do not match the model.
+    """
+    data = read(path)
+    values = _values(model, data, repr(str(path)))
+    for p, v in zip(model.parameters(), values):
+        p.data = v
+        p.grad = 0.0
+    return model
+
+
+def from_dict(data: dict[str, Any]) -> Module:
+    """Rebuild a model from :func:`to_dict` data.
+
+    Raises:
+        SerializationError: If the data is invalid.
+    """
+    _check_envelope(data, "model data")
+    try:
+        model = from_config(data["architecture"])
+    except (ValueError, TypeError) as e:
+        raise SerializationError(f"model data: invalid architecture: {e}") from None
+    values = _values(model, data, "model data")
+    for p, v in zip(model.parameters(), values):
+        p.data = v
+    return model
+
+
+def load(path: str | os.PathLike[str]) -> Module:
+    """Build the model saved in ``path``: its architecture with its parameters.
+
+    Args:
+        path: The file written by :func:`save`.
+
+    Returns:
+        A new model, equal parameter for parameter to the one saved.
+
+    Raises:
+        SerializationError: If the file is unreadable, corrupt, of another version, or invalid.
+    """
+    data = read(path)
+    try:
+        return from_dict(data)
+    except SerializationError as e:
+        raise SerializationError(f"{str(path)!r}: {e}") from None
