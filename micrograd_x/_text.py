@@ -112,11 +112,12 @@ def escape(text: str, context: Context = "html", limit: int | None = None) -> st
     The text is first made visible (:func:`visible`), then cut to ``limit`` characters with an
     ellipsis, then escaped for its context:
 
-    - ``"html"``: inside an HTML-like DOT label; ``& < > " '`` become entities and newlines
-      ``<BR/>``. Record syntax (``| { }``) and backslashes mean nothing there.
-    - ``"string"``: inside a double-quoted DOT string (a tooltip, a plain label); entities as
-      above (Graphviz decodes them), backslashes doubled (Graphviz reads ``\n``, ``\N``, …),
-      newlines ``\n``.
+    - ``"html"``: inside an HTML-like DOT label; ``& < > " '`` become entities, newlines
+      ``<BR/>`` and backslashes are doubled (Graphviz expands ``\N``, ``\G``, ``\\`` even in
+      HTML labels). Record syntax (``| { }``) means nothing there.
+    - ``"string"``: inside a double-quoted DOT string (a tooltip); entities as above, newlines
+      ``\n``, and a backslash becomes ``⧵`` (U+29F5): Graphviz expands escapes in tooltips a
+      version-dependent number of times, so no count of backslashes is right everywhere.
     - ``"markdown"``: ASCII punctuation backslash-escaped, newlines as spaces.
     - ``"text"``: for a terminal; only made visible.
 
@@ -134,9 +135,9 @@ def escape(text: str, context: Context = "html", limit: int | None = None) -> st
     """
     shown = _shorten(visible(text), limit)
     if context == "html":
-        return _entities(shown).replace("\n", "<BR/>")
+        return _entities(shown).replace("\\", "\\\\").replace("\n", "<BR/>")
     if context == "string":
-        return _entities(shown).replace("\\", "\\\\").replace("\n", "\\n")
+        return _entities(shown).replace("\\", "\u29f5").replace("\n", "\\n")
     if context == "markdown":
         return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in shown).replace("\n", " ")
     if context == "text":

@@ -366,8 +366,8 @@ def _link_stmt(
         if singles:
             attrs.append(f'label="{fmt(e.partial, style.digits)}"')
     else:
+        # No label: a count on each of the many links between boxes would only widen the picture.
         tip = f"{len(link.edges)} edges; total |gradient| flowing: {link.flow!r}"
-        attrs.append(f'label="×{len(link.edges)}"')
     attrs.append(f"tooltip={_q(tip)}")
     rel = link.flow / flow_scale if flow_scale else 0.0
     attrs.append(f'penwidth="{0.8 + 3.2 * rel**0.5:.2f}"')

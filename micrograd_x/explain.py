@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from micrograd_x._text import escape, fmt
+from micrograd_x._text import Context, escape, fmt
 from micrograd_x.engine import Value
 from micrograd_x.graph import Graph, _walk
 
@@ -33,17 +33,21 @@ class Factor:
         input: The name of the argument.
         index: The argument position (``x * x`` uses ``x`` at positions 0 and 1).
         value: The local partial.
+        repeated: Whether the op takes this input more than once (then the symbol names the
+            argument position, as in ``∂v1/∂x (arg 2)``).
     """
 
     output: str
     input: str
     index: int
     value: float
+    repeated: bool = False
 
-    @property
-    def symbol(self) -> str:
-        """``∂out/∂in`` with the names as they are (escape them before display)."""
-        return f"∂{self.output}/∂{self.input}"
+    def symbol(self, context: Context = "text", name_limit: int | None = None) -> str:
+        """``∂out/∂in``, with the names escaped for ``context`` and cut to ``name_limit``."""
+        out = escape(self.output, context, name_limit)
+        s = f"∂{out}/∂{escape(self.input, context, name_limit)}"
+        return f"{s} (arg {self.index + 1})" if self.repeated else s
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +100,6 @@ class Explanation:
             self.gradient, self.grad, rel_tol=1e-9, abs_tol=1e-12
         )
 
-    def _name(self, text: str, limit: int | None) -> str:
-        return escape(text, "text", limit)
-
     def formula(self, digits: int = 4, name_limit: int | None = 24) -> str:
         """The chain rule in one line, e.g. ``∂o/∂w1 = ∂o/∂n · ∂n/∂w1 = 0.5 × 2 = 1 ✓ …``.
 
@@ -112,7 +113,7 @@ class Explanation:
         Returns:
             The formula, with a verdict on the stored gradient.
         """
-        out, wrt = self._name(self.output, name_limit), self._name(self.wrt, name_limit)
+        out, wrt = escape(self.output, "text", name_limit), escape(self.wrt, "text", name_limit)
         head = f"∂{out}/∂{wrt}"
         if self.n_paths == 0:
             return f"{head} = 0: {out} does not depend on {wrt}"
@@ -120,13 +121,7 @@ class Explanation:
         if self.complete and self.n_paths <= _LIST_PATHS and n_factors <= _LIST_FACTORS:
             symbols, numbers = [], []
             for p in self.paths:
-                symbols.append(
-                    " · ".join(
-                        f"∂{self._name(f.output, name_limit)}/∂{self._name(f.input, name_limit)}"
-                        for f in p.factors
-                    )
-                    or "1"
-                )
+                symbols.append(" · ".join(f.symbol("text", name_limit) for f in p.factors) or "1")
                 numbers.append(" × ".join(fmt(f.value, digits) for f in p.factors) or "1")
             body = f"{' + '.join(symbols)} = {' + '.join(numbers)}"
             text = f"{head} = {body} = {fmt(self.gradient, digits)}"
@@ -135,12 +130,20 @@ class Explanation:
                 f"{head} = Σ over {self.n_paths} paths of the product of the local partials "
                 f"along each = {fmt(self.gradient, digits)}"
             )
-        return f"{text} {self.verdict(digits, name_limit)}"
+        return f"{text} {self.verdict(digits, name_limit)}".rstrip()
 
-    def verdict(self, digits: int = 4, name_limit: int | None = 24) -> str:
-        """How the sum over paths compares with the stored ``wrt.grad``."""
-        wrt = self._name(self.wrt, name_limit)
-        out = self._name(self.output, name_limit)
+    def verdict(
+        self, digits: int = 4, name_limit: int | None = 24, context: Context = "text"
+    ) -> str:
+        """How the sum over paths compares with the stored ``wrt.grad`` (``""`` if unknown).
+
+        Args:
+            digits: Significant digits of the numbers.
+            name_limit: Longest name shown (``None``: no limit).
+            context: How to escape the names (see :func:`micrograd_x._text.escape`).
+        """
+        wrt = escape(self.wrt, context, name_limit)
+        out = escape(self.output, context, name_limit)
         if self.grad is None:
             return ""
         if self.matches:
@@ -154,18 +157,12 @@ class Explanation:
 
     # -- display ----------------------------------------------------------------------------
 
-    def _rows(self, digits: int, context: str) -> list[tuple[str, str, str, str]]:
-        def name(s: str) -> str:
-            return escape(s, "markdown" if context == "markdown" else "text")
-
+    def _rows(self, digits: int, context: Context) -> list[tuple[str, str, str, str]]:
         rows = []
         for k, p in enumerate(self.paths, 1):
-            route = " ← ".join(name(n) for n in p.nodes)
+            route = " ← ".join(escape(n, context) for n in p.nodes)
             factors = (
-                " × ".join(
-                    f"∂{name(f.output)}/∂{name(f.input)} = {fmt(f.value, digits)}"
-                    for f in p.factors
-                )
+                " × ".join(f"{f.symbol(context)} = {fmt(f.value, digits)}" for f in p.factors)
                 or "(the value itself)"
             )
             rows.append((str(k), route, factors, fmt(p.product, digits)))
@@ -203,10 +200,10 @@ class Explanation:
         else:
             lines += ["| # | path | local partials | product |", "|---:|---|---|---:|"]
             lines += [f"| {' | '.join(r)} |" for r in self._rows(digits, "markdown")]
-            lines += ["", f"**{escape(self._summary(digits), 'markdown')}**"]
-        verdict = self.verdict(digits, None)
+            lines += ["", f"**{self._summary(digits)}**"]
+        verdict = self.verdict(digits, None, "markdown")
         if verdict:
-            lines += ["", escape(verdict, "markdown")]
+            lines += ["", verdict]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -220,7 +217,13 @@ class Explanation:
 
 
 def _unique_names(graph: Graph) -> list[str]:
+    """Node names for formulas; a label used twice is qualified by its scope, then by its id."""
     names = [n.name for n in graph.nodes]
+    counts = Counter(names)
+    names = [
+        f"{n.scope}.{name}" if counts[name] > 1 and n.scope and n.label is not None else name
+        for name, n in zip(names, graph.nodes)
+    ]
     counts = Counter(names)
     return [
         f"{name}[{n.id}]" if counts[name] > 1 and n.role != "constant" else name
@@ -251,7 +254,12 @@ def _explain_graph(graph: Graph, node: int, grad: float | None, max_paths: int) 
             product = 1.0
             for k in trail:
                 e = graph.edges[k]
-                factors.append(Factor(names[e.destination], names[e.source], e.index, e.partial))
+                repeated = sum(
+                    graph.edges[j].source == e.source for j in graph._into[e.destination]
+                )
+                factors.append(
+                    Factor(names[e.destination], names[e.source], e.index, e.partial, repeated > 1)
+                )
                 product *= e.partial
             route = [root] + [graph.edges[k].source for k in trail]
             paths.append(
