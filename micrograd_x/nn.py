@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from typing import Any, TypeAlias
 
 from micrograd_x import init as initializers
@@ -185,7 +185,7 @@ class Module:
         nin = self.nin
         if isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool):
             items: list[object] = [x]
-        elif isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
+        elif isinstance(x, (str, bytes, Mapping, Set)) or not isinstance(x, Iterable):
             raise TypeError(
                 f"{self._who()}: expected a sequence of {nin} input(s), got "
                 f"{type(x).__name__} {x!r}"
