@@ -1,35 +1,455 @@
-"""The ``micrograd-x`` command line: demos and tools built on the public API.
+"""The ``micrograd-x`` command line: ``demo``, ``draw`` and ``check``.
 
-Imports the engine and, lazily, whatever a subcommand needs.
+Imports the engine and the expression parser eagerly; a subcommand imports what it needs (nn,
+training, diagrams, gradient checks, matplotlib) when it runs, so ``--help`` stays fast.
+Exit codes: 0 success, 1 failure (a failed check, a domain error), 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
 
-from micrograd_x.engine import Value, dot
+from micrograd_x import ops
+from micrograd_x.engine import Value
+from micrograd_x.expr import ExpressionError, ParseError, Program, functions, parse
 
-__all__ = ["main"]
+__all__ = [
+    "DEMO_FILES",
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UsageError",
+    "build_parser",
+    "main",
+    "parse_assignments",
+    "write_atomically",
+]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+PROG = "micrograd-x"
+
+_RUNTIME_ERRORS = (ops.DomainError, ZeroDivisionError, OverflowError)
+"""What evaluating a well-formed expression at a point may raise: a failure, exit code 1."""
 
 
-def _demo(args: argparse.Namespace) -> int:
-    # The seed's neuron: weighted inputs plus a bias, through an activation.
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = dot([w1, w2], [x1, x2], b)
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
-    print("A neuron: o = tanh(w1*x1 + w2*x2 + b)")
-    print(f"{'node':>4} {'data':>10} {'grad':>10}")
-    for v in (x1, x2, w1, w2, b, n, o):
-        print(f"{v.label:>4} {v.data:>10.4f} {float(v.grad):>10.4f}")
-    print("local partials of n (∂n/∂w1, ∂n/∂w2, ∂n/∂x1, ∂n/∂x2, ∂n/∂b):", n.partials)
-    print("chain rule: ∂o/∂w1 = ∂o/∂n · ∂n/∂w1 =", f"{o.partials[0]:.4f} × {n.partials[0]:.4f}")
-    return 0
+class UsageError(Exception):
+    """The command line is wrong (a bad expression, a bad ``--at``): exit code 2.
+
+    Attributes:
+        detail: Extra lines printed under the message (e.g. a caret under the bad column).
+        prog: The (sub)command to name in the message.
+    """
+
+    def __init__(self, message: str, detail: str = "", prog: str = "micrograd-x") -> None:
+        super().__init__(message)
+        self.detail = detail
+        self.prog = prog
+
+
+class _FailedError(Exception):
+    """The command ran but did not succeed (a domain error, a failed check): exit code 1."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments
+
+
+def parse_assignments(text: str) -> dict[str, float]:
+    """Parse ``--at`` text such as ``"x=1.5,y=-2"`` into ``{"x": 1.5, "y": -2.0}``.
+
+    Args:
+        text: Comma-separated ``NAME=NUMBER`` pairs; spaces around items are ignored.
+
+    Returns:
+        The numbers by name, in the order given.
+
+    Raises:
+        UsageError: If an item is not ``NAME=NUMBER``, a name repeats, or a number is not a
+            finite real number.
+    """
+    values: dict[str, float] = {}
+    for item in text.split(","):
+        name, sep, number = (part.strip() for part in item.partition("="))
+        if not sep or not name or not number:
+            raise UsageError(f"--at: expected NAME=NUMBER pairs separated by commas, got {item!r}")
+        if not (name.isidentifier() and name.isascii()):
+            raise UsageError(f"--at: {name!r} is not a variable name")
+        if name in values:
+            raise UsageError(f"--at: {name!r} is given twice")
+        try:
+            value = float(number)
+        except ValueError:
+            raise UsageError(f"--at: the value of {name!r} is not a number: {number!r}") from None
+        if not math.isfinite(value):
+            raise UsageError(f"--at: the value of {name!r} must be finite, got {number!r}")
+        values[name] = value
+    return values
+
+
+def _at_points(groups: Sequence[str] | None) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for group in groups or ():
+        for name, value in parse_assignments(group).items():
+            if name in values:
+                raise UsageError(f"--at: {name!r} is given twice")
+            values[name] = value
+    return values
+
+
+def _parse_expression(text: str) -> Program:
+    try:
+        return parse(text)
+    except ParseError as err:
+        raise UsageError(f"bad expression: {err}", err.caret()) from None
+
+
+def _leaves(program: Program, at: dict[str, float]) -> dict[str, Value]:
+    try:
+        return program.leaves(at)
+    except ExpressionError as err:
+        raise UsageError(f"--at: {err.reason}") from None
+
+
+def _evaluate(program: Program, leaves: dict[str, Value]) -> Value:
+    try:
+        return program.evaluate(leaves)
+    except _RUNTIME_ERRORS as err:
+        raise _FailedError(f"cannot evaluate {program.text!r} at {_point(leaves)}: {err}") from None
+
+
+def _point(leaves: dict[str, Value]) -> str:
+    return ", ".join(f"{k}={v.data:g}" for k, v in leaves.items()) or "(no variables)"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# draw
+
+
+_DRAW_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv", ".json")
+
+
+def _draw(args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.output)
+    if path.suffix.lower() not in _DRAW_SUFFIXES:
+        raise UsageError(
+            f"-o: cannot tell the format of {args.output!r}; end it with "
+            + ", ".join(_DRAW_SUFFIXES)
+        )
+    program = _parse_expression(args.expression)
+    leaves = _leaves(program, _at_points(args.at))
+    wrt = _wrt(program, args.wrt)
+    root = _evaluate(program, leaves)
+    if not root.is_leaf and root.label is None:
+        root.label = "out"
+    try:
+        root.backward()
+    except _RUNTIME_ERRORS as err:
+        raise _FailedError(f"backward failed at {_point(leaves)}: {err}") from None
+
+    from micrograd_x.draw import draw
+    from micrograd_x.explain import explain
+
+    print(f"{program.text} = {_fmt(root.data)} at {_point(leaves)}", file=out)
+    for name, leaf in leaves.items():
+        print(f"  ∂/∂{name} = {_fmt(float(leaf.grad))}", file=out)
+    if wrt is not None:
+        print(file=out)
+        print(str(explain(root, wrt=leaves[wrt])), file=out)
+    diagram = draw(root, wrt=None if wrt is None else leaves[wrt])
+    try:
+        diagram.save(path)
+    except (OSError, RuntimeError, ValueError) as err:
+        raise _FailedError(f"cannot write {str(path)!r}: {err}") from None
+    print(f"wrote {path}", file=out)
+    return EXIT_OK
+
+
+def _wrt(program: Program, wrt: str | None) -> str | None:
+    if wrt is None:
+        return program.variables[0] if program.variables else None
+    if wrt not in program.variables:
+        uses = ", ".join(program.variables) or "no variables"
+        raise UsageError(f"--wrt: {wrt!r} is not a variable of the expression (it uses {uses})")
+    return wrt
+
+
+# ---------------------------------------------------------------------------------------------
+# check
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    program = _parse_expression(args.expression)
+    at = _at_points(args.at)
+    leaves = _leaves(program, at)
+    if not program.variables:
+        raise UsageError("check: the expression has no variables to differentiate")
+    _evaluate(program, leaves)  # a clear error at the point before the checker perturbs it
+
+    from micrograd_x.testing import gradcheck
+
+    inputs = [at[name] for name in program.variables]
+    try:
+        report = gradcheck(program, inputs, atol=args.atol, rtol=args.rtol, kinks=args.kinks)
+    except _RUNTIME_ERRORS as err:
+        raise _FailedError(
+            f"the gradient check could not evaluate {program.text!r}: {err}"
+        ) from None
+    print(f"gradcheck of {program.text} at {_point(leaves)}", file=out)
+    inconclusive = dict(report.inconclusive)
+    numeric = report.numeric[0] if report.numeric is not None else None
+    width = max(5, *(len(name) for name in program.variables))
+    head = f"  #  {'input':<{width}}  {'analytic':>14}  {'numeric':>14}  {'|diff|':>9}  verdict"
+    print(head, file=out)
+    for j, name in enumerate(program.variables):
+        a = report.analytic[0][j]
+        n = numeric[j] if numeric is not None else math.nan
+        if j in inconclusive:
+            verdict = "kink: inconclusive" if args.kinks != "fail" else "kink: FAILED"
+            shown, diff = "—", ""
+        else:
+            ok = abs(a - n) <= args.atol + args.rtol * abs(n)
+            verdict, shown, diff = ("ok" if ok else "MISMATCH"), f"{n:.8g}", f"{abs(a - n):.2g}"
+        line = f"  {j:<2} {name:<{width}}  {a:>14.8g}  {shown:>14}  {diff:>9}  {verdict}"
+        print(line, file=out)
+    print(str(report), file=out)
+    return EXIT_OK if report else EXIT_FAILURE
+
+
+# ---------------------------------------------------------------------------------------------
+# demo
+
+
+DEMO_FILES = ("loss.png", "decision_boundary.png", "gradient_flow.svg")
+"""What ``micrograd-x demo`` writes into its output folder."""
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise _FailedError(
+            "demo: the figures need matplotlib: pip install 'micrograd-x[demo]'"
+        ) from None
+    import numpy as np
+
+    from micrograd_x import data, optim
+    from micrograd_x.draw import draw
+    from micrograd_x.nn import MLP
+    from micrograd_x.train import accuracy, fit, make_loss_fn, predict
+
+    folder = Path(args.out)
+    steps: int = args.steps
+    X, labels = data.make_moons(100, noise=0.1, seed=args.seed)
+    y = data.to_signed(labels)
+    model = MLP(2, [16, 16, 1], activation="relu", seed=args.seed)
+    print(f"two moons: {len(X)} points; model: {model}", file=out)
+    print(f"hinge loss + 1e-4·Σp², SGD, learning rate 1.0 → 0.1 (linear), {steps} steps", file=out)
+    schedule = optim.Linear(1.0, total_steps=steps, end_factor=0.1)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        l2=1e-4,
+        schedule=schedule,
+        steps=steps,
+        progress=not args.no_progress,
+    )
+    final = accuracy(predict(model, X), list(y))
+    first = history.first_step(1.0)
+
+    # The figures: every file goes through a temporary file and a rename.
+    paths = [folder / name for name in DEMO_FILES]
+    fig = _loss_figure(Figure, history.loss, history.accuracy, history.lr)
+    write_atomically(paths[0], lambda tmp: fig.savefig(tmp, dpi=100))
+    fig = _boundary_figure(Figure, np, model, X, labels, final)
+    write_atomically(paths[1], lambda tmp: fig.savefig(tmp, dpi=100))
+    # The data loss alone: the L2 term would feed every parameter a little gradient and hide the
+    # neurons that pass none back (dead ReLUs, drawn dashed).
+    loss, _ = make_loss_fn("hinge")(model, X.tolist(), list(y))
+    model.zero_grad()
+    loss.backward()
+    loss.label = "hinge loss"
+    try:
+        draw(loss, direction="LR").save(paths[2])
+    except (OSError, RuntimeError) as err:
+        raise _FailedError(f"demo: cannot draw the network: {err}") from None
+    for path in paths:
+        print(f"wrote {path}", file=out)
+    reached = f" (first reached at step {first})" if first is not None else ""
+    print(f"final accuracy: {final:.0%}{reached}", file=out)
+    return EXIT_OK
+
+
+def _loss_figure(figure: Any, loss: list[float], acc: list[float | None], lr: list[float]) -> Any:
+    fig = figure(figsize=(9, 3.4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.plot(loss, color="#d55e00")
+    left.set(title="training loss", xlabel="step", ylabel="hinge loss + L2", yscale="log")
+    rate = left.twinx()
+    rate.plot(lr, color="#777777", linestyle="--", linewidth=1)
+    rate.set_ylabel("learning rate (dashed)", color="#777777")
+    right.plot([a if a is not None else float("nan") for a in acc], color="#0072b2")
+    right.set(title="training accuracy", xlabel="step", ylim=(0.4, 1.02))
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def _boundary_figure(figure: Any, np: Any, model: Any, X: Any, labels: Any, acc: float) -> Any:
+    from micrograd_x.train import predict
+
+    pad, n = 0.5, 60
+    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, n)
+    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, n)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    scores = np.array(predict(model, grid)).reshape(gx.shape)
+    fig = figure(figsize=(5, 4), layout="constrained")
+    ax = fig.subplots()
+    ax.contourf(gx, gy, scores > 0, levels=[-0.5, 0.5, 1.5], colors=["#b2abd2", "#fdb863"])
+    ax.contour(gx, gy, scores, levels=[0.0], colors="#333333", linewidths=1)
+    for label, colour in ((0, "#5e3c99"), (1, "#e66101")):
+        pts = X[labels == label]
+        ax.scatter(pts[:, 0], pts[:, 1], s=18, c=colour, edgecolors="white", linewidths=0.5)
+    ax.set(title=f"decision boundary (accuracy {acc:.0%})", xlabel="x₁", ylabel="x₂")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raise instead of exiting, so ``main`` returns the exit code."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.format_usage().rstrip(), prog=self.prog)
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return value
+
+
+_EXPRESSION_HELP = (
+    "an arithmetic expression, e.g. 'tanh(w*x + b)' or 'x^2 * sin(y)': numbers, variables, "
+    "+ - * / ** (or ^), parentheses and the functions listed below; quote it for the shell, "
+    "and put -- before it if it starts with '-'"
+)
+_AT_HELP = "the point: NAME=NUMBER pairs separated by commas, e.g. x=1.5,y=-2 (repeatable)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser (exposed for documentation tools and tests).
+
+    Returns:
+        The ``micrograd-x`` parser with its ``demo``, ``draw`` and ``check`` subcommands.
+    """
+    epilog = "functions: " + ", ".join(sorted(functions()))
+    parser = _Parser(
+        prog=PROG,
+        description="See and check how gradients flow: train a demo network, draw the chain "
+        "rule of an expression, check its gradients.",
+        epilog="exit codes: 0 success, 1 failure, 2 usage error",
+    )
+    from micrograd_x import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    demo = sub.add_parser(
+        "demo",
+        help="train an MLP on two moons and write a loss curve, a decision boundary and a "
+        "gradient-flow diagram",
+        description="Train MLP(2, [16, 16, 1]) on 100 two-moons points (hinge loss + 1e-4 L2, "
+        "SGD with the learning rate decaying linearly from 1.0 to 0.1) with a progress bar; "
+        "write loss.png, decision_boundary.png and gradient_flow.svg to the output folder and "
+        "print the final accuracy.",
+    )
+    demo.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
+    demo.add_argument(
+        "--steps", type=_positive_int, default=100, help="training steps (default: 100)"
+    )
+    demo.add_argument("--seed", type=int, default=0, help="seed of the data and the model (0)")
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    demo.set_defaults(run=_demo)
+
+    draw = sub.add_parser(
+        "draw",
+        help="draw the chain of partial derivatives of an expression",
+        description="Parse EXPR (never evaluated as Python), evaluate it at the point, "
+        "backpropagate, print the gradients and the chain rule for --wrt, and draw the graph "
+        "with every edge labelled by its local partial derivative.",
+        epilog=epilog,
+    )
+    draw.add_argument("expression", metavar="EXPR", help=_EXPRESSION_HELP)
+    draw.add_argument("--at", action="append", metavar="x=1.5,y=-2", help=_AT_HELP)
+    draw.add_argument(
+        "--wrt",
+        metavar="NAME",
+        help="the variable whose paths to the output are highlighted (default: the first one)",
+    )
+    draw.add_argument(
+        "-o",
+        "--output",
+        default="graph.svg",
+        metavar="FILE",
+        help="where to write the diagram; the format comes from the suffix: .svg, .png, .pdf, "
+        ".dot or .json (default: graph.svg)",
+    )
+    draw.set_defaults(run=_draw)
+
+    check = sub.add_parser(
+        "check",
+        help="compare an expression's gradients with finite differences",
+        description="Parse EXPR (never evaluated as Python) and run gradcheck at the point: "
+        "central differences against backpropagated gradients. Exit code 1 if they disagree.",
+        epilog=epilog,
+    )
+    check.add_argument("expression", metavar="EXPR", help=_EXPRESSION_HELP)
+    check.add_argument("--at", action="append", metavar="x=1.5,y=-2", help=_AT_HELP)
+    check.add_argument("--atol", type=_finite, default=1e-5, help="absolute tolerance (1e-5)")
+    check.add_argument("--rtol", type=_finite, default=1e-3, help="relative tolerance (1e-3)")
+    check.add_argument(
+        "--kinks",
+        choices=("inconclusive", "fail"),
+        default="inconclusive",
+        help="when relu, abs, max, ... change branch within the finite-difference step: report "
+        "the input inconclusive (default) or fail",
+    )
+    check.set_defaults(run=_check)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,10 +461,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 on success, 1 on failure, 2 on a usage error.
     """
-    parser = argparse.ArgumentParser(prog="micrograd-x", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="build a neuron, backpropagate, print values and gradients")
-    demo.set_defaults(run=_demo)
-    args = parser.parse_args(argv)
-    code: int = args.run(args)
-    return code
+    out, err = sys.stdout, sys.stderr
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as stop:  # --help and --version print, then exit 0
+            return stop.code if isinstance(stop.code, int) else EXIT_OK
+        run: Callable[[argparse.Namespace, TextIO], int] = args.run
+        return run(args, out)
+    except UsageError as e:
+        _report(err, f"{e.prog}: error: {e}", e.detail)
+        return EXIT_USAGE
+    except _FailedError as e:
+        _report(err, f"{PROG}: {e}")
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        _report(err, f"{PROG}: interrupted")
+        return 130
+
+
+def _report(stream: TextIO, message: str, detail: str = "") -> None:
+    print(message, file=stream)
+    if detail:
+        print(detail, file=stream)
+
+
+def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write a file through a temporary file in the same folder, then rename it into place.
+
+    Args:
+        path: The destination.
+        write: Called with the temporary path; it must create the file there.
+
+    Raises:
+        OSError: If writing or renaming fails; the destination is then left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
