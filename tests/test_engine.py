@@ -1,0 +1,283 @@
+"""The engine's chain rule on random DAG programs, its backward contract, depth and memory.
+
+Oracles: mpmath at 40 digits (``reference_grad``), central differences (``gradcheck``) and the sum
+over every path of the products of the stored edge partials.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from micrograd_x import Value, backward, gradients, topological_order, zero_grad
+from micrograd_x.testing import gradcheck, reference_grad
+from micrograd_x.testing.strategies import Program, expressions, programs
+
+
+def _leaves_and_root(p: Program) -> tuple[list[Value], Value]:
+    leaves = p.leaves()
+    root = p(*leaves)
+    assert isinstance(root, Value)
+    return leaves, root
+
+
+def _close(a: float, b: float, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+# ---------------------------------------------------------------------------------------------
+# Oracles on random programs.
+
+
+@given(programs())
+def test_programs_pass_gradcheck(p: Program) -> None:
+    report = gradcheck(p, p.inputs)
+    assert report, f"{p}\n{report.message}"
+
+
+@given(expressions(max_depth=5))
+def test_expressions_pass_gradcheck(p: Program) -> None:
+    report = gradcheck(p, p.inputs)
+    assert report, f"{p}\n{report.message}"
+
+
+@settings(max_examples=100)
+@given(programs(length=st.integers(1, 6)))
+def test_programs_agree_with_mpmath(p: Program) -> None:
+    # Inputs next to a kink (the branch changes within ±h) are skipped: mpmath.diff averages
+    # the two sides there, the engine takes the documented subgradient.
+    kinks = set(gradcheck(p, p.inputs, check_reentrant=False).inconclusive_inputs)
+    leaves, root = _leaves_and_root(p)
+    root.backward()
+    value, grads = reference_grad(p, p.inputs)
+    assert _close(root.data, value, rtol=1e-12, atol=1e-14)
+    for j, (leaf, want) in enumerate(zip(leaves, grads)):
+        if j not in kinks:
+            assert _close(leaf.grad, want, rtol=1e-8, atol=1e-10), (j, leaf.grad, want, str(p))
+
+
+def _path_sum(root: Value, leaf: Value) -> float:
+    """Σ over every path from root to leaf of the product of the edge partials (exponential)."""
+    total = 0.0
+    stack: list[tuple[Value, float]] = [(root, 1.0)]
+    while stack:
+        node, product = stack.pop()
+        if node is leaf:
+            total += product
+            continue
+        for parent, d in zip(node.parents, node.partials):
+            stack.append((parent, product * d))
+    return total
+
+
+@given(programs(length=st.integers(1, 7)))
+def test_backward_equals_the_sum_over_paths(p: Program) -> None:
+    leaves, root = _leaves_and_root(p)
+    root.backward()
+    for leaf in leaves:
+        assert _close(leaf.grad, _path_sum(root, leaf)), str(p)
+
+
+@given(programs())
+def test_gradients_match_backward(p: Program) -> None:
+    leaves, root = _leaves_and_root(p)
+    functional = gradients(root, leaves)
+    assert all(leaf.grad == 0.0 for leaf in leaves)  # gradients() touches no .grad
+    root.backward()
+    for leaf, g in zip(leaves, functional):
+        assert _close(leaf.grad, g, rtol=1e-13, atol=1e-15)
+
+
+@given(programs(outputs=2, length=st.integers(2, 8)), st.floats(-3, 3), st.floats(-3, 3))
+def test_gradients_are_linear(p: Program, a: float, b: float) -> None:
+    leaves = p.leaves()
+    outs = p(*leaves)
+    if not isinstance(outs, tuple):
+        outs = (outs, outs)
+    g0 = gradients(outs[0], leaves)
+    g1 = gradients(outs[1], leaves)
+    combined = a * outs[0] + b * outs[1]
+    combined.backward()
+    for leaf, x, y in zip(leaves, g0, g1):
+        want = a * x + b * y
+        assert _close(leaf.grad, want, atol=1e-11 * (1 + abs(a * x) + abs(b * y)))
+
+
+@given(programs())
+def test_backward_never_mutates_data_and_is_bit_identical(p: Program) -> None:
+    runs = []
+    for _ in range(2):
+        leaves, root = _leaves_and_root(p)
+        order = topological_order(root)
+        before = [(n.data, n.partials) for n in order]
+        root.backward()
+        assert [(n.data, n.partials) for n in order] == before
+        runs.append([leaf.grad.hex() for leaf in leaves])
+    assert runs[0] == runs[1]
+
+
+@given(programs())
+def test_topological_order_puts_inputs_first(p: Program) -> None:
+    _, root = _leaves_and_root(p)
+    order = topological_order(root)
+    assert order[-1] is root
+    position = {id(n): i for i, n in enumerate(order)}
+    assert len(position) == len(order)  # each node once
+    for node in order:
+        for parent in node.parents:
+            assert position[id(parent)] < position[id(node)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared nodes and unused inputs.
+
+
+def test_shared_node_twice() -> None:
+    a = Value(3.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad == 4.0
+    assert b.grad == 2.0
+    assert b.parents == (a, a)
+
+
+def test_square_has_two_edges() -> None:
+    x = Value(3.0)
+    y = x * x
+    y.backward()
+    assert y.parents == (x, x)
+    assert x.grad == 6.0
+
+
+def test_diamond() -> None:
+    # d = (2x)·e^x: dd/dx = 2e^x + 2x·e^x.
+    x = Value(0.7)
+    b = x * 2.0
+    c = x.exp()
+    d = b * c
+    d.backward()
+    assert math.isclose(x.grad, 2 * math.exp(0.7) * (1 + 0.7), rel_tol=1e-15)
+    assert math.isclose(b.grad, math.exp(0.7), rel_tol=1e-15)
+    assert math.isclose(c.grad, 1.4, rel_tol=1e-15)
+
+
+def test_unequal_path_lengths() -> None:
+    # v1 = sin(x²) is reached by one path of length 1 and v0 = x² by two paths.
+    x = Value(0.9)
+    v0 = x * x
+    v1 = v0.sin()
+    v2 = v1 + v0
+    v2.backward()
+    want = (math.cos(0.81) + 1.0) * 1.8
+    assert math.isclose(x.grad, want, rel_tol=1e-14)
+
+
+@given(programs(variables=3), st.floats(-2, 2))
+def test_inputs_the_root_does_not_use_get_zero(p: Program, z: float) -> None:
+    leaves, root = _leaves_and_root(p)
+    unused = Value(z)
+    bystander = Value(1.0) * unused
+    bystander.grad = 7.0
+    root.backward()
+    reached = {id(n) for n in topological_order(root)}
+    for leaf in leaves:
+        if id(leaf) not in reached:
+            assert leaf.grad == 0.0
+    assert unused.grad == 0.0
+    assert bystander.grad == 7.0  # nodes outside the graph are untouched
+    assert gradients(root, [unused]) == [0.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The backward contract: leaves accumulate, interior nodes are fresh each call.
+
+
+@given(programs())
+def test_leaves_accumulate_interior_nodes_are_fresh(p: Program) -> None:
+    leaves, root = _leaves_and_root(p)
+    interior = [n for n in topological_order(root) if n.parents]
+    root.backward()
+    first_leaves = [leaf.grad for leaf in leaves]
+    first_interior = [n.grad for n in interior]
+    root.backward()
+    for leaf, g in zip(leaves, first_leaves):
+        # Added edge by edge onto the old value: 2g up to rounding (edges may cancel).
+        assert _close(leaf.grad, g + g, rtol=1e-12, atol=1e-12)
+    assert [n.grad for n in interior] == first_interior
+    zero_grad(leaves)
+    root.backward()
+    assert [leaf.grad for leaf in leaves] == first_leaves
+
+
+def test_backward_of_a_leaf_accumulates_one() -> None:
+    x = Value(2.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+    assert backward(x) is None
+    assert x.grad == 3.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Depth and memory.
+
+
+def test_a_million_node_chain_at_the_default_recursion_limit() -> None:
+    limit = sys.getrecursionlimit()
+    x = Value(0.5)
+    v = x
+    for _ in range(1_000_000):
+        v = -v
+    v.backward()
+    assert sys.getrecursionlimit() == limit
+    assert x.grad == 1.0
+    assert len(topological_order(v)) == 1_000_001
+    (g,) = gradients(v, [x])
+    assert g == 1.0
+    del v  # freeing the chain must not recurse either
+
+
+def _count_values() -> int:
+    return sum(1 for o in gc.get_objects() if isinstance(o, Value))
+
+
+def test_graphs_are_freed_by_reference_counting() -> None:
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = _count_values()
+        x, y = Value(0.3), Value(-1.2)
+        v = x
+        for i in range(200):
+            v = (v * y + x).tanh() if i % 2 else v.max(y) + (x * x).exp()
+        v.backward()
+        assert gradients(v, [x, y], create_graph=True)
+        del v, x, y
+        assert _count_values() == before
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@settings(max_examples=20)  # gc.get_objects() walks every object in the process
+@given(programs())
+def test_program_graphs_leave_nothing_for_the_cyclic_gc(p: Program) -> None:
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        before = _count_values()
+        leaves, root = _leaves_and_root(p)
+        root.backward()
+        del leaves, root
+        assert _count_values() == before
+    finally:
+        if was_enabled:
+            gc.enable()
