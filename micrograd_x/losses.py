@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Literal, TypeAlias
 
@@ -137,8 +138,8 @@ def smooth_l1(
         The loss node.
 
     Raises:
-        ValueError: If ``beta`` is negative or not finite, the lengths differ, or a number is
-            not finite.
+        ValueError: If ``beta`` is negative, subnormal or not finite, the lengths differ, or a
+            number is not finite.
         TypeError: If a prediction or target is not a number.
     """
     if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not beta >= 0.0:
@@ -146,6 +147,9 @@ def smooth_l1(
     if not math.isfinite(beta):
         raise ValueError(f"smooth_l1: beta must be finite, got {beta!r}")
     b = float(beta)
+    if 0.0 < b < sys.float_info.min:
+        # 0.5/β would overflow; the loss is indistinguishable from L1 there anyway.
+        raise ValueError(f"smooth_l1: beta must be 0 or at least {sys.float_info.min!r}, got {b!r}")
     ps, ts = _pairs("smooth_l1", pred, target)
     terms = []
     for p, t in zip(ps, ts):
@@ -154,7 +158,8 @@ def smooth_l1(
             terms.append(a)
             continue
         m = a.min(b)
-        terms.append(m * m * (0.5 / b) + (a - m))
+        # (m·(0.5/β))·m rather than m·m·(0.5/β): m·m could underflow where the loss does not.
+        terms.append(m * (0.5 / b) * m + (a - m))
     return _reduce("smooth_l1", terms, reduction)
 
 
