@@ -283,7 +283,7 @@ def to_signed(y: npt.ArrayLike) -> FloatArray:
     a = np.asarray(y)
     bad = ~np.isin(a, (0, 1))
     if bad.any():
-        raise ValueError(f"to_signed: labels must be 0 or 1, got {a[bad][0]!r}")
+        raise ValueError(f"to_signed: labels must be 0 or 1, got {a[bad][0].item()!r}")
     return np.where(a == 1, 1.0, -1.0)
 
 
