@@ -282,9 +282,25 @@ def branch_pattern(outputs: Sequence[Any]) -> tuple[tuple[str, int], ...]:
     return tuple(pattern)
 
 
+class _Traced(list[Any]):
+    """Outputs carrying the outputs of ``f`` they were derived from (its gradients).
+
+    The branch pattern of ``f``'s own piecewise nodes is then compared too.
+    """
+
+    def __init__(self, items: list[Any], trace: list[Any]) -> None:
+        super().__init__(items)
+        self.trace = trace
+
+
+def _pattern(result: Any, outs: list[Any]) -> tuple[tuple[str, int], ...]:
+    return branch_pattern([*outs, *getattr(result, "trace", ())])
+
+
 def _evaluate(f: Function, x: Sequence[float]) -> tuple[list[float], tuple[tuple[str, int], ...]]:
-    outs = _as_outputs(f(*[Value(v) for v in x]))
-    return [_data(o) for o in outs], branch_pattern(outs)
+    result = f(*[Value(v) for v in x])
+    outs = _as_outputs(result)
+    return [_data(o) for o in outs], _pattern(result, outs)
 
 
 def _shifted(x: Sequence[float], j: int, h: float) -> tuple[list[float], float]:
@@ -328,10 +344,15 @@ def _column(
 
 def _analytic(
     f: Function, x: Sequence[float], backward_fn: Callable[[Value], Any]
-) -> tuple[list[list[float]], list[Any], list[Value]]:
-    """The Jacobian from backward on one fresh graph: one backward call per output."""
+) -> tuple[list[list[float]], list[Any], list[Value], tuple[tuple[str, int], ...]]:
+    """The Jacobian from backward on one fresh graph: one backward call per output.
+
+    Returns the Jacobian's rows, the outputs, the leaves and the branch pattern.
+    """
     leaves = [Value(v) for v in x]
-    outs = _as_outputs(f(*leaves))
+    result = f(*leaves)
+    outs = _as_outputs(result)
+    pattern = _pattern(result, outs)
     rows = []
     for out in outs:
         for leaf in leaves:
@@ -341,7 +362,7 @@ def _analytic(
             rows.append([float(leaf.grad) for leaf in leaves])
         else:
             rows.append([0.0] * len(leaves))
-    return rows, outs, leaves
+    return rows, outs, leaves, pattern
 
 
 def _bits(rows: Sequence[Sequence[float]]) -> list[list[str]]:
@@ -372,7 +393,7 @@ def _reentrancy(
             f"a second backward pass on the same graph (leaf grads zeroed) gave {again}, the "
             f"first gave {rows}: stale gradients from the previous pass leak into this one"
         )
-    fresh, _, _ = _analytic(f, x, backward_fn)
+    fresh = _analytic(f, x, backward_fn)[0]
     if _bits(fresh) != _bits(rows):
         problems.append(
             f"backward on an identical fresh graph gave {fresh}, the first graph gave {rows}: "
@@ -510,8 +531,7 @@ def gradcheck(
     x = _floats(inputs, "gradcheck")
     eps = _check_options("gradcheck", eps, atol, rtol, kinks, method)
     bwd: Callable[[Value], Any] = backward_fn if backward_fn is not None else engine.backward
-    rows, outs, leaves = _analytic(f, x, bwd)
-    base = branch_pattern(outs)
+    rows, outs, leaves, base = _analytic(f, x, bwd)
     problems = _reentrancy(f, x, rows, outs, leaves, bwd) if check_reentrant else []
     del outs, leaves
     if fast_mode:
@@ -602,14 +622,15 @@ def _fast(
 def _gradient_function(f: Function) -> Function:
     """``g(*xs)``: the gradients of every output of ``f`` as Value graphs (create_graph)."""
 
-    def g(*xs: Value) -> list[Any]:
+    def g(*xs: Value) -> _Traced:
         grads: list[Any] = []
-        for out in _as_outputs(f(*xs)):
+        outs = _as_outputs(f(*xs))
+        for out in outs:
             if isinstance(out, Value):
                 grads.extend(engine.gradients(out, list(xs), create_graph=True))
             else:
                 grads.extend([0.0] * len(xs))
-        return grads
+        return _Traced(grads, outs)
 
     return g
 
