@@ -195,14 +195,18 @@ def _view(graph: Graph, depth: int, merge_top: bool, chain: frozenset[int]) -> _
             items[key] = item
         item.members.append(n.index)
     flows = graph.flows()
-    links: dict[tuple[str, str], _Link] = {}
+    links: dict[tuple[str, str, int], _Link] = {}
     for k, e in enumerate(graph.edges):
-        s, d = items[keys[e.source]].id, items[keys[e.destination]].id
+        ks, kd = keys[e.source], keys[e.destination]
+        s, d = items[ks].id, items[kd].id
         if s == d:
             continue
-        link = links.get((s, d))
+        # Between two single values every edge is drawn (x * x has two); between boxes the
+        # edges merge into one link.
+        pair = (s, d, k if ks[0] == kd[0] == "node" else -1)
+        link = links.get(pair)
         if link is None:
-            link = links[(s, d)] = _Link(s, d)
+            link = links[pair] = _Link(s, d)
         link.edges.append(k)
         link.flow += abs(flows[k])
         link.on_chain = link.on_chain or e.source in chain
@@ -528,6 +532,8 @@ class Drawing:
         level: How the graph was collapsed (``"full detail"``, ``"one box per module scope at
             depth 3"``, …).
         highlighted: The ids of the highlighted boxes (on a path from ``wrt`` to the output).
+        members: For each box id (``"v3"``, ``"g0"`` for a module scope, ``"r0"`` for rolled-up
+            leaves), the ids of the values it stands for.
     """
 
     def __init__(
@@ -551,6 +557,9 @@ class Drawing:
         self.visible_nodes = len(view.items)
         self.level = view.description
         self.highlighted = highlighted
+        self.members: Mapping[str, tuple[str, ...]] = {
+            it.id: tuple(graph.nodes[i].id for i in it.members) for it in view.items
+        }
         self.max_layout_nodes = max_layout_nodes
         self.force = force
         self.timeout = timeout
@@ -689,6 +698,11 @@ class Drawing:
             return None
 
 
+def _inline(name: str, limit: int | None) -> str:
+    """A name for a caption line: visible, cut to ``limit``, on one line (escaped later)."""
+    return escape(name, "text", limit).replace("\n", " ")
+
+
 def _check_int(name: str, value: object, low: int) -> int:
     if type(value) is not int or value < low:
         raise ValueError(f"draw: {name} must be an integer >= {low}, got {value!r}")
@@ -772,24 +786,26 @@ def draw(
     if wrt is not None:
         node, stored = _locate(graph, index, wrt)
         if node is None:
-            names = graph.nodes[graph.root].name
-            label = wrt.label if isinstance(wrt, Value) and wrt.label else "wrt"
-            caption.append(f"∂{names}/∂{label} = 0: {names} does not depend on {label}")
+            out_name = _inline(graph.nodes[graph.root].name, label_limit)
+            wrt_name = _inline(wrt.label if isinstance(wrt, Value) and wrt.label else "wrt", None)
+            caption.append(f"∂{out_name}/∂{wrt_name} = 0: {out_name} does not depend on {wrt_name}")
             chain = frozenset()
         else:
             explanation = _explain_graph(graph, node, stored, max_paths=16)
             chain = graph.descendants(node)
             caption.append(explanation.formula(digits, label_limit))
+            wrt_name = _inline(explanation.wrt, label_limit)
+            out_name = _inline(explanation.output, label_limit)
             caption.append(
                 f"highlighted: the {explanation.n_paths} path"
-                f"{'' if explanation.n_paths == 1 else 's'} from {explanation.wrt} to "
-                f"{explanation.output}"
+                f"{'' if explanation.n_paths == 1 else 's'} from {wrt_name} to {out_name}"
             )
     root = graph.nodes[graph.root]
     if root.grad != 1.0:
+        name = _inline(root.name, label_limit)
         caption.append(
-            f"grad cells show the stored grads, and {root.name}.grad is {fmt(root.grad)}: "
-            f"call {root.name}.backward() to fill them"
+            f"grad cells show the stored grads, and {name}.grad is {fmt(root.grad)}: "
+            f"call {name}.backward() to fill them"
         )
     view = _choose_view(graph, collapse, max_nodes, chain or frozenset())
     if view.depth:

@@ -24,6 +24,11 @@ _LIST_FACTORS = 12
 """…with at most this many local partials in all."""
 
 
+def _name(text: str, context: Context = "text", limit: int | None = None) -> str:
+    """A name escaped for ``context``, on one line (formulas and table cells never wrap)."""
+    return escape(text, context, limit).replace("\n", " ")
+
+
 @dataclass(frozen=True, slots=True)
 class Factor:
     """One local partial on a path: d(output)/d(input) along one edge.
@@ -45,8 +50,8 @@ class Factor:
 
     def symbol(self, context: Context = "text", name_limit: int | None = None) -> str:
         """``∂out/∂in``, with the names escaped for ``context`` and cut to ``name_limit``."""
-        out = escape(self.output, context, name_limit)
-        s = f"∂{out}/∂{escape(self.input, context, name_limit)}"
+        out = _name(self.output, context, name_limit)
+        s = f"∂{out}/∂{_name(self.input, context, name_limit)}"
         return f"{s} (arg {self.index + 1})" if self.repeated else s
 
 
@@ -113,7 +118,7 @@ class Explanation:
         Returns:
             The formula, with a verdict on the stored gradient.
         """
-        out, wrt = escape(self.output, "text", name_limit), escape(self.wrt, "text", name_limit)
+        out, wrt = _name(self.output, "text", name_limit), _name(self.wrt, "text", name_limit)
         head = f"∂{out}/∂{wrt}"
         if self.n_paths == 0:
             return f"{head} = 0: {out} does not depend on {wrt}"
@@ -142,8 +147,8 @@ class Explanation:
             name_limit: Longest name shown (``None``: no limit).
             context: How to escape the names (see :func:`micrograd_x._text.escape`).
         """
-        wrt = escape(self.wrt, context, name_limit)
-        out = escape(self.output, context, name_limit)
+        wrt = _name(self.wrt, context, name_limit)
+        out = _name(self.output, context, name_limit)
         if self.grad is None:
             return ""
         if self.matches:
@@ -160,7 +165,7 @@ class Explanation:
     def _rows(self, digits: int, context: Context) -> list[tuple[str, str, str, str]]:
         rows = []
         for k, p in enumerate(self.paths, 1):
-            route = " ← ".join(escape(n, context) for n in p.nodes)
+            route = " ← ".join(_name(n, context) for n in p.nodes)
             factors = (
                 " × ".join(f"{f.symbol(context)} = {fmt(f.value, digits)}" for f in p.factors)
                 or "(the value itself)"
@@ -175,7 +180,7 @@ class Explanation:
 
     def to_text(self, digits: int = 4) -> str:
         """The explanation as an aligned plain-text table, for a terminal."""
-        out, wrt = escape(self.output, "text"), escape(self.wrt, "text")
+        out, wrt = _name(self.output, "text"), _name(self.wrt, "text")
         lines = [f"∂{out}/∂{wrt}: the chain rule, one row per path from {wrt} to {out}"]
         if self.n_paths == 0:
             lines.append(f"no path: {out} does not depend on {wrt}, so ∂{out}/∂{wrt} = 0")
@@ -193,7 +198,7 @@ class Explanation:
 
     def to_markdown(self, digits: int = 4) -> str:
         """The explanation as a Markdown table, for Jupyter."""
-        out, wrt = escape(self.output, "markdown"), escape(self.wrt, "markdown")
+        out, wrt = _name(self.output, "markdown"), _name(self.wrt, "markdown")
         lines = [f"**∂{out}/∂{wrt}**: the chain rule, one row per path from {wrt} to {out}", ""]
         if self.n_paths == 0:
             lines.append(f"No path: {out} does not depend on {wrt}, so ∂{out}/∂{wrt} = 0.")
@@ -221,7 +226,7 @@ def _unique_names(graph: Graph) -> list[str]:
     names = [n.name for n in graph.nodes]
     counts = Counter(names)
     names = [
-        f"{n.scope}.{name}" if counts[name] > 1 and n.scope and n.label is not None else name
+        f"{n.scope}.{name}" if counts[name] > 1 and n.scope and n.label else name
         for name, n in zip(names, graph.nodes)
     ]
     counts = Counter(names)

@@ -59,7 +59,7 @@ class Node:
     @property
     def name(self) -> str:
         """The label, or for an unlabelled node its number (a constant) or its id."""
-        if self.label is not None:
+        if self.label:
             return self.label
         if self.role == "constant":
             return fmt(self.data)
