@@ -503,7 +503,7 @@ def _same_structure(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     # Frozen leaves may hold other numbers (e.g. a stabilizing shift such as max(logits)):
     # that is a divergence only if the results differ, which the value check decides.
     if a[0] in ("const", "leaf"):
-        return a[0] == b[0]
+        return bool(a[0] == b[0])
     return a == b
 
 
