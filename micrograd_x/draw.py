@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -238,6 +239,15 @@ def _choose_view(graph: Graph, collapse: Collapse, max_nodes: int, chain: frozen
 # are generated (v3, g0, r1) and attributes come in a fixed order, so the text is golden-testable.
 
 
+def _natural(scope: str) -> tuple[tuple[int, int, str], ...]:
+    """A sort key that orders ``layer2`` before ``layer10``."""
+    return tuple(
+        (1, int(part), "") if part.isdigit() else (0, 0, part)
+        for part in re.split(r"(\d+)", scope)
+        if part
+    )
+
+
 def _q(text: str, limit: int | None = None) -> str:
     """A double-quoted DOT string of escaped user text."""
     return f'"{escape(text, "string", limit)}"'
@@ -422,8 +432,17 @@ def _to_dot(
         tree[it.clusters].append(it)
     counter = [0]
 
+    def order(entry: _Item | tuple[str, ...]) -> tuple[int, Any]:
+        # Module boxes and clusters in natural order of their names (neuron2 before neuron10),
+        # single values in topological order after them.
+        if isinstance(entry, tuple):
+            return 0, _natural(entry[-1])
+        if entry.kind == "group":
+            return 0, _natural(entry.scope or "")
+        return 1, entry.members[0]
+
     def emit(path: tuple[str, ...], indent: str) -> None:
-        for entry in tree[path]:
+        for entry in sorted(tree[path], key=order):
             if isinstance(entry, tuple):
                 scope = entry[-1]
                 out.append(f"{indent}subgraph cluster_{counter[0]} {{")

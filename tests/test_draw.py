@@ -330,7 +330,7 @@ def test_small_scoped_graphs_are_drawn_in_full_with_clusters() -> None:
     assert d.visible_nodes == len(d.graph)
     assert all(len(m) == 1 for m in d.members.values())
     labels = re.findall(r"subgraph cluster_\d+ \{\n\s*graph \[label=<([^>]*)>", d.source)
-    assert labels[:3] == ["net", "layer3", "neuron1"]
+    assert labels[:3] == ["net", "layer1", "neuron1"]
     assert {"layer1", "layer2", "layer3"} <= set(labels)
 
 
@@ -386,7 +386,7 @@ def test_explicit_collapse_depths() -> None:
     two = draw(loss, collapse=2)
     assert two.level == "one box per module scope at depth 2"
     scopes = re.findall(r"tooltip=\"(net\.layer\d): \d+ values", two.source)
-    assert scopes == ["net.layer3", "net.layer2", "net.layer1"]
+    assert scopes == ["net.layer1", "net.layer2", "net.layer3"]
     # Links between boxes never loop back into a box, and a box's link carries no partial.
     for s, t, a in edges_of(two.source):
         assert s != t
