@@ -476,6 +476,18 @@ def _to_dot(
 # Running Graphviz.
 
 
+def _find(program: str | os.PathLike[str]) -> str | None:
+    """The path of ``program`` on PATH or beside the running interpreter, or ``None``.
+
+    A Jupyter kernel may run a virtual environment's Python without its ``bin`` on PATH.
+    """
+    found = shutil.which(program)
+    if found is not None:
+        return found
+    beside = Path(sys.executable).parent / Path(program).name
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
 def _render(source: str, format: str, timeout: float) -> bytes:
     """Lay out and render DOT text with Graphviz's ``dot``.
 
@@ -488,11 +500,11 @@ def _render(source: str, format: str, timeout: float) -> bytes:
     from graphviz.backend import dot_command, execute  # type: ignore[import-untyped]
 
     cmd = dot_command.command("dot", format)
-    if shutil.which(cmd[0]) is None:
-        # A Jupyter kernel may run a virtual environment's Python without its bin on PATH.
-        beside = Path(sys.executable).parent / Path(cmd[0]).name
-        if beside.is_file() and os.access(beside, os.X_OK):
-            cmd[0] = beside
+    # Graphviz's own dot first; else the pip-installable port ``graphviz-pure`` (same command
+    # line; SVG and PNG, no PDF) if it is installed.
+    exe = _find(cmd[0]) or _find("graphviz-pure")
+    if exe is not None:
+        cmd[0] = exe
     try:
         proc = execute.run_check(
             cmd, input=source.encode(), capture_output=True, quiet=True, timeout=timeout

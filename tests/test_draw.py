@@ -481,6 +481,19 @@ def test_no_engine_through_graphvizs_executable_lookup(monkeypatch: pytest.Monke
     assert "is not installed" in d._repr_mimebundle_()["text/plain"]
 
 
+def test_graphviz_pure_is_used_when_dot_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "graphviz-pure"
+    exe.write_text('#!/bin/sh\necho "<svg args=\\"$*\\"/>"\n')
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    o, _ = classic_neuron()
+    assert draw(o).to_svg().strip() == '<svg args="-Kdot -Tsvg"/>'
+
+
 def test_layout_timeout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fake_dot(monkeypatch, tmp_path, f"exec {shutil.which('sleep')} 30")
     o, _ = classic_neuron()
