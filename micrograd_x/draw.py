@@ -242,8 +242,8 @@ def _choose_view(graph: Graph, collapse: Collapse, max_nodes: int, chain: frozen
 def _natural(scope: str) -> tuple[tuple[int, int, str], ...]:
     """A sort key that orders ``layer2`` before ``layer10``."""
     return tuple(
-        (1, int(part), "") if part.isdigit() else (0, 0, part)
-        for part in re.split(r"(\d+)", scope)
+        (1, int(part), "") if "0" <= part[0] <= "9" else (0, 0, part)
+        for part in re.split(r"([0-9]+)", scope)
         if part
     )
 

@@ -669,6 +669,7 @@ def unicodedata_control(c: str) -> bool:
 @example('<lambda> | {x} \\N "q" & \n\x00\x1b', "<s>|{}")
 @example("\\" * 30, "&amp;")
 @example("<<B>bold</B>>", "]]>")
+@example("", "²")  # a digit that int() does not read
 def test_any_label_survives_a_real_dot_run(label: str, scope: str) -> None:
     a = Value(1.0, label=label)
     with name_scope(scope or "s"):
