@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
+from fractions import Fraction
 
 import pytest
 from hypothesis import assume, given
@@ -19,10 +20,11 @@ def _check(f: Callable[..., Value], x: list[float], kinks: str = "inconclusive")
 
 
 def _torch_smooth_l1(d: float, beta: float) -> float:
-    # PyTorch's documented definition.
+    # PyTorch's documented definition, in exact rational arithmetic (no underflow of d²).
     if beta == 0.0:
         return abs(d)
-    return 0.5 * d * d / beta if abs(d) < beta else abs(d) - 0.5 * beta
+    fd, fb = Fraction(d), Fraction(beta)
+    return float(fd * fd / (2 * fb) if abs(fd) < fb else abs(fd) - fb / 2)
 
 
 # -- closed forms -------------------------------------------------------------------------------
