@@ -142,25 +142,34 @@ def _prefixes(scope: str) -> tuple[str, ...]:
     return tuple(".".join(parts[: k + 1]) for k in range(len(parts)))
 
 
-def _group_keys(graph: Graph, depth: int, merge_top: bool) -> list[tuple[str, ...]]:
+Key = tuple[str, ...]
+"""Which box a node goes in: ``("node", id)``, ``("scope", scope)`` or ``("rollup", …)``."""
+
+
+def _group_keys(graph: Graph, depth: int, merge_top: bool) -> list[Key]:
     """One key per node; nodes with equal keys share a box."""
     root = graph.root
-    keys: list[tuple[str, ...]] = []
+    if not depth and not merge_top:
+        return [("node", n.id) for n in graph.nodes]
+    cut: dict[str, Key] = {}
+    keys: list[Key] = []
     for n in graph.nodes:
-        if depth and n.scope is not None and n.index != root:
-            keys.append(("scope", ".".join(n.scope.split(".")[:depth])))
+        scope = n.scope
+        if depth and scope is not None and n.index != root:
+            key = cut.get(scope)
+            if key is None:
+                key = cut[scope] = ("scope", ".".join(scope.split(".")[:depth]))
+            keys.append(key)
         elif merge_top and n.role == "operation":
             keys.append(("scope", ""))
         else:
             keys.append(("node", n.id))
-    if not depth and not merge_top:
-        return keys
     # Roll up leaves outside any box whose users are all boxes, by role and set of users
     # (the 200 inputs of a batch that all feed the first layer become one box).
-    users: list[set[tuple[str, ...]]] = [set() for _ in graph.nodes]
+    users: list[set[Key]] = [set() for _ in graph.nodes]
     for e in graph.edges:
         users[e.source].add(keys[e.destination])
-    rolled: dict[tuple[str, ...], list[int]] = {}
+    rolled: dict[Key, list[int]] = {}
     for n in graph.nodes:
         u = users[n.index]
         leaf_outside = keys[n.index][0] == "node" and n.role != "operation" and n.index != root
@@ -174,16 +183,27 @@ def _group_keys(graph: Graph, depth: int, merge_top: bool) -> list[tuple[str, ..
     return keys
 
 
-def _view(graph: Graph, depth: int, merge_top: bool, chain: frozenset[int]) -> _View:
-    keys = _group_keys(graph, depth, merge_top)
-    items: dict[tuple[str, ...], _Item] = {}
+def _view(
+    graph: Graph,
+    keys: list[Key],
+    depth: int,
+    merge_top: bool,
+    chain: frozenset[int],
+    flows: Sequence[float],
+) -> _View:
+    items: dict[Key, _Item] = {}
+    prefixes: dict[str, tuple[str, ...]] = {}
     n_groups = n_rollups = 0
     for n in graph.nodes:
         key = keys[n.index]
         item = items.get(key)
         if item is None:
             if key[0] == "node":
-                clusters = _prefixes(n.scope) if n.scope else ()
+                clusters: tuple[str, ...] = ()
+                if n.scope:
+                    clusters = prefixes.get(n.scope) or prefixes.setdefault(
+                        n.scope, _prefixes(n.scope)
+                    )
                 item = _Item(n.id, "node", [], n.scope, clusters)
             elif key[0] == "scope":
                 scope = key[1]
@@ -195,13 +215,12 @@ def _view(graph: Graph, depth: int, merge_top: bool, chain: frozenset[int]) -> _
                 n_rollups += 1
             items[key] = item
         item.members.append(n.index)
-    flows = graph.flows()
     links: dict[tuple[str, str, int], _Link] = {}
     for k, e in enumerate(graph.edges):
         ks, kd = keys[e.source], keys[e.destination]
-        s, d = items[ks].id, items[kd].id
-        if s == d:
+        if ks == kd:
             continue
+        s, d = items[ks].id, items[kd].id
         # Between two single values every edge is drawn (x * x has two); between boxes the
         # edges merge into one link.
         pair = (s, d, k if ks[0] == kd[0] == "node" else -1)
@@ -214,24 +233,33 @@ def _view(graph: Graph, depth: int, merge_top: bool, chain: frozenset[int]) -> _
     return _View(list(items.values()), list(links.values()), depth, merge_top)
 
 
-def _choose_view(graph: Graph, collapse: Collapse, max_nodes: int, chain: frozenset[int]) -> _View:
+def _choose_view(
+    graph: Graph,
+    collapse: Collapse,
+    max_nodes: int,
+    chain: frozenset[int],
+    flows: Sequence[float],
+) -> _View:
+    """Apply the collapse rule; ``"auto"`` counts the boxes of each rung before building one."""
     if collapse is None or collapse == 0:
-        return _view(graph, 0, False, chain)
-    if collapse != "auto":
-        return _view(graph, collapse, False, chain)
-    view = _view(graph, 0, False, chain)
-    if len(view.items) <= max_nodes:
-        return view
-    deepest = max((n.scope.count(".") + 1 for n in graph.nodes if n.scope), default=0)
-    best = view
-    for depth in range(deepest, 0, -1):
-        for merge_top in (False, True):
-            view = _view(graph, depth, merge_top, chain)
-            if len(view.items) <= max_nodes:
-                return view
-            if len(view.items) < len(best.items):
-                best = view
-    return best
+        rung = (0, False)
+    elif collapse != "auto":
+        rung = (collapse, False)
+    elif len(graph) <= max_nodes:
+        rung = (0, False)
+    else:
+        deepest = max((n.scope.count(".") + 1 for n in graph.nodes if n.scope), default=0)
+        rungs = [(d, m) for d in range(deepest, 0, -1) for m in (False, True)]
+        rung, fewest = (0, False), len(graph)
+        for depth, merge_top in rungs:
+            count = len(set(_group_keys(graph, depth, merge_top)))
+            if count <= max_nodes:
+                rung = (depth, merge_top)
+                break
+            if count < fewest:
+                rung, fewest = (depth, merge_top), count
+    keys = _group_keys(graph, *rung)
+    return _view(graph, keys, rung[0], rung[1], chain, flows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,10 +426,14 @@ def _link_stmt(
 
 
 def _to_dot(
-    graph: Graph, view: _View, style: _Style, chain: frozenset[int] | None, caption: list[str]
+    graph: Graph,
+    view: _View,
+    style: _Style,
+    chain: frozenset[int] | None,
+    caption: list[str],
+    flows: Sequence[float],
 ) -> str:
     highlight = chain is not None
-    flows = graph.flows()
     singles = {it.id for it in view.items if it.kind == "node"}
     grad_scale = max(
         (abs(graph.nodes[i].grad) for it in view.items if it.kind == "node" for i in it.members),
@@ -838,14 +870,15 @@ def draw(
             f"grad cells show the stored grads, and {name}.grad is {fmt(root.grad)}: "
             f"call {name}.backward() to fill them"
         )
-    view = _choose_view(graph, collapse, max_nodes, chain or frozenset())
+    flows = graph.flows()
+    view = _choose_view(graph, collapse, max_nodes, chain or frozenset(), flows)
     if view.depth:
         caption.append(f"{len(graph)} values drawn as {len(view.items)} boxes: {view.description}")
     caption.append(
         "edge label: local partial ∂(head)/∂(tail) · width: gradient flowing · dashed: none"
     )
     style = _Style(digits, label_limit, colour_flow, direction)
-    source = _to_dot(graph, view, style, chain, caption)
+    source = _to_dot(graph, view, style, chain, caption, flows)
     highlighted = frozenset(
         it.id for it in view.items if chain is not None and any(i in chain for i in it.members)
     )
