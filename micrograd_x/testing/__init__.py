@@ -22,6 +22,7 @@ from micrograd_x.testing._reference import MPValue, mp_context
 
 __all__ = [
     "DEFAULT_EPS",
+    "RICHARDSON_EPS",
     "Entry",
     "GradcheckError",
     "GradcheckReport",
@@ -37,6 +38,10 @@ __all__ = [
 DEFAULT_EPS = 2.0 ** (-52 / 3)
 """The default relative step: h = DEFAULT_EPS·max(1, |x|), about 6.1e-6 (the cube root of the
 float64 epsilon, which balances truncation and rounding errors of a central difference)."""
+
+RICHARDSON_EPS = 2.0 ** (-52 / 5)
+"""The default relative step of Richardson extrapolation (about 7.4e-4): its error is of order
+h⁴, so the step balancing truncation and rounding is the fifth root of the epsilon."""
 
 _KINK_MODES = ("inconclusive", "fail")
 _METHODS = ("central", "richardson")
@@ -228,7 +233,7 @@ def _check_options(
     where: str, eps: float | None, atol: float, rtol: float, kinks: str, method: str
 ) -> float:
     if eps is None:
-        eps = DEFAULT_EPS
+        eps = RICHARDSON_EPS if method == "richardson" else DEFAULT_EPS
     if not (isinstance(eps, numbers.Real) and 0.0 < eps < 1.0):
         raise ValueError(f"{where}: eps must be a number in (0, 1), got {eps!r}")
     for name, tol in (("atol", atol), ("rtol", rtol)):
@@ -447,7 +452,8 @@ def numerical_grad(
     Args:
         f: A function of ``Value`` arguments returning one ``Value`` (or number) or several.
         inputs: The point, as numbers (or Values, whose ``data`` is used).
-        eps: The relative step; ``h = eps·max(1, |x|)``. Default :data:`DEFAULT_EPS`.
+        eps: The relative step; ``h = eps·max(1, |x|)``. Default :data:`DEFAULT_EPS`
+            (:data:`RICHARDSON_EPS` for Richardson extrapolation).
         method: ``"central"``, or ``"richardson"`` (extrapolates steps h and 2h: more accurate
             on smooth single ops, less so on compositions with high curvature).
 
@@ -503,7 +509,8 @@ def gradcheck(
     Args:
         f: A function of ``Value`` arguments returning one ``Value`` or a sequence of them.
         inputs: The point, as numbers (or Values, whose ``data`` is used).
-        eps: The relative step (default :data:`DEFAULT_EPS`, about 6.1e-6).
+        eps: The relative step (default :data:`DEFAULT_EPS`, about 6.1e-6; with
+            ``method="richardson"``, :data:`RICHARDSON_EPS`).
         atol: The absolute tolerance.
         rtol: The relative tolerance.
         raise_exception: Raise :class:`GradcheckError` on failure instead of returning.
