@@ -112,7 +112,7 @@ def escape(text: str, context: Context = "html", limit: int | None = None) -> st
     The text is first made visible (:func:`visible`), then cut to ``limit`` characters with an
     ellipsis, then escaped for its context:
 
-    - ``"html"``: inside an HTML-like DOT label; ``& < > " '`` become entities, newlines
+    - ``"html"``: inside an HTML-like DOT label; ``& < > " ' ]`` become entities, newlines
       ``<BR/>`` and backslashes are doubled (Graphviz expands ``\N``, ``\G``, ``\\`` even in
       HTML labels). Record syntax (``| { }``) means nothing there.
     - ``"string"``: inside a double-quoted DOT string (a tooltip); entities as above, newlines
@@ -135,7 +135,9 @@ def escape(text: str, context: Context = "html", limit: int | None = None) -> st
     """
     shown = _shorten(visible(text), limit)
     if context == "html":
-        return _entities(shown).replace("\\", "\\\\").replace("\n", "<BR/>")
+        # A text run of only "]" is a syntax error in Graphviz's HTML labels: always use "&#93;".
+        html = _entities(shown).replace("]", "&#93;").replace("\\", "\\\\")
+        return html.replace("\n", "<BR/>")
     if context == "string":
         return _entities(shown).replace("\\", "\u29f5").replace("\n", "\\n")
     if context == "markdown":

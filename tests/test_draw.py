@@ -645,7 +645,8 @@ def test_escape_contexts() -> None:
 def test_escaped_html_and_strings_have_no_markup(text: str, limit: int) -> None:
     html = escape(text, "html", limit)
     assert not re.search(r"[<>\"']", html.replace("<BR/>", ""))
-    assert not re.search(r"&(?!(amp|lt|gt|quot|#39);)", html)
+    assert not re.search(r"&(?!(amp|lt|gt|quot|#39|#93);)", html)
+    assert "]" not in html
     assert not re.search(r"(?<!\\)(\\\\)*\\(?!\\)", html)  # every backslash is doubled
     string = escape(text, "string", limit)
     assert '"' not in string and "\n" not in string
@@ -670,6 +671,7 @@ def unicodedata_control(c: str) -> bool:
 @example("\\" * 30, "&amp;")
 @example("<<B>bold</B>>", "]]>")
 @example("", "²")  # a digit that int() does not read
+@example("]]", "]")  # a text run of only "]" breaks Graphviz's HTML labels
 def test_any_label_survives_a_real_dot_run(label: str, scope: str) -> None:
     a = Value(1.0, label=label)
     with name_scope(scope or "s"):
