@@ -385,3 +385,10 @@ def test_python_dash_m_runs_the_command_line(
         assert "∂/∂x = 6" in proc.stdout
     elif expected == 2:
         assert proc.stderr.splitlines()[-2:] == ["x +", "   ^"]
+
+
+def test_readme_pictures_are_committed_and_small() -> None:
+    images = Path(__file__).resolve().parents[1] / "docs" / "images"
+    for name in (*DEMO_FILES, "neuron.svg"):
+        size = (images / name).stat().st_size
+        assert 1_000 < size < 300_000, name
