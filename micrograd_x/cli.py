@@ -363,8 +363,8 @@ def _positive_int(text: str) -> int:
 
 _EXPRESSION_HELP = (
     "an arithmetic expression, e.g. 'tanh(w*x + b)' or 'x^2 * sin(y)': numbers, variables, "
-    "+ - * / ** (or ^), parentheses and the functions listed below; quote it for the shell, "
-    "and put -- before it if it starts with '-'"
+    "+ - * / ** (or ^), parentheses and the functions listed below; quote it for the shell; "
+    "if it starts with '-', give it a leading space (' -x^2') or put it last, after --"
 )
 _AT_HELP = "the point: NAME=NUMBER pairs separated by commas, e.g. x=1.5,y=-2 (repeatable)"
 

@@ -392,3 +392,18 @@ def test_readme_pictures_are_committed_and_small() -> None:
     for name in (*DEMO_FILES, "neuron.svg"):
         size = (images / name).stat().st_size
         assert 1_000 < size < 300_000, name
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", " -x^2", "--at", "x=3"],
+        ["check", "--at", "x=3", "--", "-x^2"],
+    ],
+)
+def test_an_expression_starting_with_a_minus_sign(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "-6" in out.splitlines()[2]  # d/dx of -x² at 3
