@@ -9,6 +9,7 @@ standard library.
 from __future__ import annotations
 
 from micrograd_x import ops
+from micrograd_x.draw import draw
 from micrograd_x.engine import (
     Parameter,
     Value,
@@ -25,6 +26,8 @@ from micrograd_x.engine import (
     value_and_grad,
     zero_grad,
 )
+from micrograd_x.explain import explain
+from micrograd_x.graph import Graph, trace
 from micrograd_x.ops import (
     DomainError,
     NonDifferentiableError,
@@ -43,6 +46,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DomainError",
+    "Graph",
     "NonDifferentiableError",
     "Op",
     "Parameter",
@@ -53,8 +57,10 @@ __all__ = [
     "constant",
     "cos",
     "dot",
+    "draw",
     "erf",
     "exp",
+    "explain",
     "grad",
     "gradients",
     "hessian",
@@ -67,6 +73,7 @@ __all__ = [
     "sum",
     "tanh",
     "topological_order",
+    "trace",
     "value_and_grad",
     "zero_grad",
 ]
