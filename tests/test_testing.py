@@ -27,7 +27,14 @@ from micrograd_x.testing import (
     reference_grad,
     reference_hessian,
 )
-from micrograd_x.testing.strategies import Program, expressions, op_cases, programs
+from micrograd_x.testing.strategies import (
+    LossCase,
+    Program,
+    expressions,
+    loss_cases,
+    op_cases,
+    programs,
+)
 
 OPS = [op for op in ops.registry() if op.name != "const"]
 
@@ -379,6 +386,15 @@ def test_fast_mode_falls_back_to_explain_a_failure() -> None:
     assert {e.input for e in report.mismatches} == {7, 8}
 
 
+@given(programs(variables=st.integers(2, 4)))
+def test_fast_mode_agrees_with_the_full_check(p: Program) -> None:
+    fast = gradcheck(p, p.inputs, fast_mode=True)
+    assert fast, f"{p}\n{fast.message}"
+    for bug in PLANTED.values():
+        full = gradcheck(p, p.inputs, backward_fn=bug)
+        assert bool(gradcheck(p, p.inputs, backward_fn=bug, fast_mode=True)) == bool(full)
+
+
 def test_fast_mode_falls_back_at_a_kink() -> None:
     report = gradcheck(lambda x, y: (x - y).relu() + x * y, [1.0, 1.0], fast_mode=True)
     assert report and report.mode == "fast→full" and report.inconclusive_inputs == (0, 1)
@@ -419,3 +435,41 @@ def test_checker_accepts_callables_of_several_shapes() -> None:
     assert gradcheck(lambda x, y: x + y, [Value(1.0), 2])
     fn: Callable[..., Any] = Value.exp
     assert gradcheck(fn, (0.5,))
+
+
+# ---------------------------------------------------------------------------------------------
+# Models: the loss as a function of the parameters.
+
+
+@settings(max_examples=60)
+@given(loss_cases())
+def test_losses_of_random_models_pass_gradcheck(case: LossCase) -> None:
+    report = gradcheck(case, case.point)
+    assert report, f"{case!r}\n{report.message}"
+
+
+def test_fast_mode_on_a_model_with_hundreds_of_parameters() -> None:
+    from micrograd_x.nn import MLP
+
+    case = LossCase(
+        {"nin": 4, "sizes": [16, 16, 1], "activation": "tanh", "seed": 3},
+        [[0.5, -1.0, 0.25, 2.0], [1.0, 0.0, -0.5, -1.5]],
+        [0.3, -0.7],
+        "mse",
+        {},
+    )
+    assert isinstance(case.model, MLP) and case.model.num_parameters() == 369
+    report = gradcheck(case, case.point, fast_mode=True)
+    assert report and report.mode == "fast"
+    # A wrong partial in one neuron's activation is caught and located by the fallback.
+    neuron = case.model.layers[1].neurons[4]
+    bad_tanh = _perturbed(ops.TANH)
+    real = neuron._act
+    neuron._act = lambda v: apply(bad_tanh, v)
+    try:
+        report = gradcheck(case, case.point, fast_mode=True)
+    finally:
+        neuron._act = real
+    assert not report and report.mode == "fast→full"
+    names = [name for name, _ in case.model.named_parameters()]
+    assert {names[e.input].split(".")[1] for e in report.mismatches} >= {"neuron5"}
