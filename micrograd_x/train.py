@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from micrograd_x import losses
 from micrograd_x.data import batches
-from micrograd_x.engine import Value
+from micrograd_x.engine import Value, zero_grad
 from micrograd_x.nn import Module
 from micrograd_x.optim import SGD, Optimizer, Schedule
 
@@ -149,11 +149,8 @@ def predict(model: Module, X: npt.ArrayLike | Sequence[Sequence[float]]) -> list
     Raises:
         ValueError: If ``X`` is not a 2-D array of finite numbers with ``model.nin`` columns.
     """
-    out = []
-    for row in _rows("predict", X):
-        vs = model.forward(row)
-        out.append(vs[0].data if len(vs) == 1 else [v.data for v in vs])
-    return out
+    outs = model.forward_batch(_rows("predict", X))
+    return [vs[0].data if len(vs) == 1 else [v.data for v in vs] for vs in outs]
 
 
 # -- loss functions ---------------------------------------------------------------------------
@@ -209,7 +206,7 @@ def make_loss_fn(
     weight = float(l2)
 
     def loss_fn(model: Module, X: list[list[float]], y: list[Any]) -> tuple[Value, list[Any]]:
-        outs = [model.forward(row) for row in X]
+        outs = model.forward_batch(X)
         preds: list[Any] = outs if multi or model.nout > 1 else [o[0] for o in outs]
         total = crit(preds, y)
         if weight:
@@ -354,9 +351,9 @@ class Trainer:
         if self.schedule is not None:
             self.schedule.apply(self.optimizer, self.steps_done)
         loss, preds = self.loss_fn(self.model, X, y)
+        # Leaves accumulate gradients: zero the model's (and the optimizer's, if it has others).
+        zero_grad(self.params)
         self.optimizer.zero_grad()
-        for p in self.params:
-            p.grad = 0.0
         loss.backward()
         sq = 0.0
         for p in self.params:

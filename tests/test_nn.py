@@ -123,6 +123,28 @@ def test_single_output_returns_a_value_and_forward_a_list() -> None:
     assert one(0.5).data == one([0.5]).data  # type: ignore[union-attr]
 
 
+def test_forward_batch_equals_forward_per_sample() -> None:
+    m = MLP(2, [5, 3], activation="tanh", seed=4)
+    rows = [[0.1, 0.2], [-1.0, 0.5], [2.0, -0.3]]
+    batch = m.forward_batch(rows)
+    assert [[v.data for v in out] for out in batch] == [
+        [v.data for v in m.forward(r)] for r in rows
+    ]
+    assert {v.scope for out in batch for v in out} == {
+        "mlp.layer2.neuron1",
+        "mlp.layer2.neuron2",
+        "mlp.layer2.neuron3",
+    }
+    layer = Layer(2, 2, seed=0)
+    assert [[v.data for v in o] for o in layer.forward_batch(rows)] == [
+        [v.data for v in layer(r)] for r in rows
+    ]
+    neuron = Neuron(2, seed=0)
+    assert [o[0].data for o in neuron.forward_batch(rows)] == [neuron(r).data for r in rows]
+    with pytest.raises(ValueError, match=r"MLP 'mlp': expected 2 input\(s\), got 3"):
+        m.forward_batch([[1.0, 2.0], [1.0, 2.0, 3.0]])
+
+
 def test_unfused_neuron_gives_the_same_values_and_gradients() -> None:
     a = Neuron(4, "tanh", seed=7)
     b = Neuron(4, "tanh", seed=7, fused=False)
