@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -95,12 +96,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     rows: list[Row] = []
+    failed: list[str] = []
     started = time.time()
     for name in names:
         fn, what = CASES[name]
         print(f"-- {name}: {what}", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        rows.extend(fn(scale))
+        try:
+            rows.extend(fn(scale))
+        except Exception as e:  # one broken case must not lose the others' figures
+            traceback.print_exc()
+            rows.append(Row(name, "—", "—", "failed", None, "", note=f"{type(e).__name__}: {e}"))
+            failed.append(name)
         print(f"   ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
     print(format_table(rows))
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
@@ -114,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     _write_json(path, payload)
     print(f"\nwrote {path}")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

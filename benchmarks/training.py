@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -175,7 +176,7 @@ def _torch_scalars(sizes: list[int], weights: Any, X: Any, y: Any) -> Callable[[
         with torch.no_grad():
             for p in params:
                 p -= lr * p.grad
-        return float(total)
+        return float(total.detach())
 
     return step
 
@@ -283,7 +284,20 @@ def big_rows(scale: Scale) -> list[Row]:
     # laptop's memory, so it runs on a tenth of the points and the time is scaled up.
     part = max(2, len(X) // 10)
     factor = len(X) / part
-    ms = _ms(_time_steps(_micrograd_step(sizes, weights, X[:part], y[:part]), 1))
+    note = f"measured on {part} of the {len(X)} points, scaled ×{factor:g}"
+    step_m = _micrograd_step(sizes, weights, X[:part], y[:part])
+    try:
+        ms = _ms(_time_steps(step_m, 1))
+    except RecursionError:
+        # Its L2 term sums the parameters one add at a time: a chain deeper than the default
+        # recursion limit for its recursive topological sort.
+        note += "; RecursionError at the default recursion limit, timed with a limit of 20,000"
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(20_000)
+        try:
+            ms = _ms(_time_steps(step_m, 1))
+        finally:
+            sys.setrecursionlimit(old)
     ms = [m * factor for m in ms]
     rows.append(
         Row(
@@ -294,7 +308,7 @@ def big_rows(scale: Scale) -> list[Row]:
             median(ms),
             "ms",
             ms,
-            note=f"measured on {part} of the {len(X)} points, scaled ×{factor:g}",
+            note=note,
         )
     )
     gc.collect()
@@ -305,16 +319,20 @@ def big_rows(scale: Scale) -> list[Row]:
     gc.collect()
     rss0 = _rss_mb()
     times = []
-    tracemalloc.start()
-    traced0 = tracemalloc.get_traced_memory()[0]
     losses = []
     for k in range(scale.big_steps):
         t0 = time.perf_counter()
         losses.append(step(k))
         times.append(time.perf_counter() - t0)
+    rss1 = _rss_mb()
+    # Then Python's own allocations over more steps (tracemalloc slows them, so not timed).
+    window = min(100, scale.big_steps)
+    tracemalloc.start()
+    traced0 = tracemalloc.get_traced_memory()[0]
+    for k in range(window):
+        step(k)
     traced1, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss1 = _rss_mb()
     ms = _ms(times)
     rows.append(
         Row(
@@ -338,8 +356,8 @@ def big_rows(scale: Scale) -> list[Row]:
             rss1 - rss0,
             "MB",
             [rss0, rss1],
-            note=f"RSS {rss0:.0f} → {rss1:.0f} MB; traced heap {traced0 / 1e6:.2f} → "
-            f"{traced1 / 1e6:.2f} MB (peak {peak / 1e6:.1f} MB)",
+            note=f"RSS {rss0:.0f} → {rss1:.0f} MB; traced heap over {window} more steps "
+            f"{traced0 / 1e6:.2f} → {traced1 / 1e6:.2f} MB (peak {peak / 1e6:.1f} MB)",
         )
     )
     torch = optional_torch()
