@@ -17,7 +17,7 @@ from typing import IO, Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from micrograd_x import losses
 from micrograd_x.data import batches
