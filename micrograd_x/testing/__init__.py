@@ -62,7 +62,7 @@ class Entry:
 
     Attributes:
         output: Index of the output.
-        input: Index of the input.
+        input: Index of the input (-1: the fast mode's random direction).
         analytic: The engine's derivative.
         numeric: The oracle's derivative (finite differences).
         diff: ``|analytic - numeric|``.
@@ -137,8 +137,8 @@ class GradcheckReport:
         inconclusive: For each input whose branch pattern differs at ``x ± h`` (a kink) or where
             ``f`` is undefined at ``x ± h``, the input's index and the reason.
         reentrancy: Problems found by repeating backward (empty when it is bit-identical).
-        mode: ``"full"``, ``"fast"``, or ``"fast→full"`` (the projection failed and the full
-            check explains it).
+        mode: ``"full"``, ``"fast"``, ``"fast→full"`` (the projection failed or met a kink,
+            and the full check explains it), or ``"hessian"`` (:func:`hessiancheck`).
         kinks: How kinks were treated: ``"inconclusive"`` or ``"fail"``.
         direction: Fast mode: the seeded random direction ``u``.
     """

@@ -1,7 +1,7 @@
 """Independent evaluations of every op: naive ``math`` formulas and mpmath at high precision.
 
 These never call the engine's forward functions, so tests can compare the engine against them.
-Imports the standard library and :mod:`micrograd_x.ops` (names only); mpmath is imported lazily.
+Imports the standard library only; mpmath is imported lazily, by :func:`mp_context`.
 """
 
 from __future__ import annotations
