@@ -45,7 +45,7 @@ def test_expressions_pass_gradcheck(p: Program) -> None:
     assert report, f"{p}\n{report.message}"
 
 
-@settings(max_examples=100)
+@settings(max_examples=settings.default.max_examples // 2)  # mpmath is slow
 @given(programs(length=st.integers(1, 6)))
 def test_programs_agree_with_mpmath(p: Program) -> None:
     # Inputs next to a kink (the branch changes within ±h) are skipped: mpmath.diff averages
@@ -266,7 +266,7 @@ def test_graphs_are_freed_by_reference_counting() -> None:
             gc.enable()
 
 
-@settings(max_examples=20)  # gc.get_objects() walks every object in the process
+@settings(max_examples=settings.default.max_examples // 10)  # gc.get_objects() is slow
 @given(programs())
 def test_program_graphs_leave_nothing_for_the_cyclic_gc(p: Program) -> None:
     was_enabled = gc.isenabled()

@@ -159,7 +159,7 @@ def test_hessian_passes_hessiancheck_and_is_symmetric(p: Program) -> None:
             assert math.isclose(h[i][j], h[j][i], rel_tol=1e-10, abs_tol=1e-12)
 
 
-@settings(max_examples=60)
+@settings(max_examples=settings.default.max_examples * 3 // 10)  # mpmath is slow
 @given(programs(length=st.integers(1, 5)))
 def test_hessian_agrees_with_mpmath(p: Program) -> None:
     kinks = set(gradcheck(p, p.inputs, check_reentrant=False).inconclusive_inputs)

@@ -221,7 +221,7 @@ def test_printed_programs_are_runnable_and_reproduce(seed: int, tmp_path: Path) 
 # Models and losses.
 
 
-@settings(max_examples=30)
+@settings(max_examples=settings.default.max_examples // 7)
 @given(mlps(nin=2, hidden=[3], nout=1, activations=["tanh"], seed=st.integers(0, 5)))
 def test_mlps_follow_the_arguments(model: MLP) -> None:
     assert isinstance(model, MLP)
@@ -241,7 +241,7 @@ def test_mlps_print_as_a_constructor_call() -> None:
     assert "MLP(" in "".join(getattr(info.value, "__notes__", [])) + str(info.value)
 
 
-@settings(max_examples=50)
+@settings(max_examples=settings.default.max_examples // 4)
 @given(loss_cases())
 def test_loss_cases_are_functions_of_the_parameters(case: LossCase) -> None:
     assert case.loss in LOSSES

@@ -155,7 +155,7 @@ def test_a_wrong_partial_gets_a_hint() -> None:
     assert "factor of exactly 2" in report.message
 
 
-@settings(max_examples=50)
+@settings(max_examples=settings.default.max_examples // 4)
 @given(programs(ops=["mul", "tanh", "add", "sin"]))
 def test_a_wrong_partial_inside_a_program_is_caught(p: Program) -> None:
     # The same program with tanh's rule perturbed fails whenever a tanh node reaches the output.
@@ -441,7 +441,7 @@ def test_checker_accepts_callables_of_several_shapes() -> None:
 # Models: the loss as a function of the parameters.
 
 
-@settings(max_examples=60)
+@settings(max_examples=settings.default.max_examples * 3 // 10)
 @given(loss_cases())
 def test_losses_of_random_models_pass_gradcheck(case: LossCase) -> None:
     report = gradcheck(case, case.point)
