@@ -12,7 +12,7 @@ from pathlib import Path
 
 from micrograd_x import Parameter, Value, dot
 from micrograd_x.cli import main as cli
-from micrograd_x.draw import draw
+from micrograd_x.render import draw
 
 __all__ = ["IMAGES", "main", "neuron"]
 

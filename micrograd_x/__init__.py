@@ -9,7 +9,7 @@ standard library.
 from __future__ import annotations
 
 from micrograd_x import ops
-from micrograd_x.draw import draw
+from micrograd_x.chainrule import explain
 from micrograd_x.engine import (
     Parameter,
     Value,
@@ -26,7 +26,6 @@ from micrograd_x.engine import (
     value_and_grad,
     zero_grad,
 )
-from micrograd_x.explain import explain
 from micrograd_x.graph import Graph, trace
 from micrograd_x.ops import (
     DomainError,
@@ -41,6 +40,7 @@ from micrograd_x.ops import (
     sqrt,
     tanh,
 )
+from micrograd_x.render import draw
 
 __version__ = "0.1.0"
 

@@ -160,8 +160,8 @@ def _draw(args: argparse.Namespace, out: TextIO) -> int:
     except _RUNTIME_ERRORS as err:
         raise _FailedError(f"backward failed at {_point(leaves)}: {err}") from None
 
-    from micrograd_x.draw import draw
-    from micrograd_x.explain import explain
+    from micrograd_x.chainrule import explain
+    from micrograd_x.render import draw
 
     print(f"{program.text} = {_fmt(root.data)} at {_point(leaves)}", file=out)
     for name, leaf in leaves.items():
@@ -247,8 +247,8 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     import numpy as np
 
     from micrograd_x import data, optim
-    from micrograd_x.draw import draw
     from micrograd_x.nn import MLP
+    from micrograd_x.render import draw
     from micrograd_x.train import accuracy, fit, make_loss_fn, predict
 
     folder = Path(args.out)

@@ -59,9 +59,7 @@ the output moves when each of them moves: the gradient. This notebook builds one
     ),
     code(
         """
-from micrograd_x import Parameter, Value, dot
-from micrograd_x.draw import draw
-from micrograd_x.explain import explain
+from micrograd_x import Parameter, Value, dot, draw, explain
 
 x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")  # data
 w1, w2 = Parameter(-3.0, label="w1"), Parameter(1.0, label="w2")  # what training changes
@@ -275,9 +273,7 @@ those local derivatives on the edges of the graph, so the rule can be drawn and 
     ),
     code(
         """
-from micrograd_x import Value
-from micrograd_x.draw import draw
-from micrograd_x.explain import explain
+from micrograd_x import Value, draw, explain
 
 s = Value(0.5, label="s")
 x = s.sin()
@@ -873,7 +869,7 @@ no gradient back at all (their parameters' largest |grad| reads 0).
     code(
         """
 from micrograd_x import losses
-from micrograd_x.draw import draw
+from micrograd_x.render import draw
 
 scores = [model(row) for row in X.tolist()]
 loss = losses.hinge(scores, list(y))

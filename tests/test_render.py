@@ -24,11 +24,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import micrograd_x.draw as draw_module
+import micrograd_x.render as draw_module
 from micrograd_x import Parameter, Value, dot, name_scope, ops
 from micrograd_x import sum as vsum
 from micrograd_x._text import escape, fmt, visible
-from micrograd_x.draw import (
+from micrograd_x.graph import Edge, Graph, trace
+from micrograd_x.render import (
     Drawing,
     DrawingError,
     GraphTooLargeError,
@@ -38,7 +39,6 @@ from micrograd_x.draw import (
     draw,
     main,
 )
-from micrograd_x.graph import Edge, Graph, trace
 from micrograd_x.testing import reference_grad
 from micrograd_x.testing.strategies import Program, programs
 
@@ -592,7 +592,10 @@ def test_save_replaces_a_file_atomically(tmp_path: Path) -> None:
         ({"collapse": "deep"}, "collapse must be an integer >= 0, got 'deep'"),
         ({"max_nodes": 0}, "max_nodes must be an integer >= 1, got 0"),
         ({"digits": 0}, "digits must be an integer >= 1, got 0"),
-        ({"direction": "UP"}, "direction must be one of ('TB', 'LR', 'BT', 'RL'), got 'UP'"),
+        (
+            {"direction": "UP"},
+            "direction must be \"auto\" or one of ('TB', 'LR', 'BT', 'RL'), got 'UP'",
+        ),
         ({"jupyter_format": "gif"}, "jupyter_format must be 'svg' or 'png', got 'gif'"),
         ({"timeout": 0}, "timeout must be a positive number of seconds, got 0"),
     ],
@@ -746,7 +749,7 @@ def test_module_command_errors(
 
 def test_importing_stays_light() -> None:
     code = (
-        "import sys, micrograd_x.draw, micrograd_x.graph, micrograd_x.explain;"
+        "import sys, micrograd_x.render, micrograd_x.graph, micrograd_x.chainrule;"
         "print('graphviz' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

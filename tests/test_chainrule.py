@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from micrograd_x import Parameter, Value, ops, zero_grad
-from micrograd_x.explain import explain
+from micrograd_x.chainrule import explain
 from micrograd_x.testing import reference_grad
 from micrograd_x.testing.strategies import Program, programs
 

@@ -3,8 +3,9 @@
 :func:`draw` turns a traced graph into deterministic DOT text (each edge labelled with its local
 partial, the paths to one input highlighted, large graphs collapsed by module scope) and renders
 it with Graphviz's ``dot`` program through the ``graphviz`` package, imported only when a picture
-is made. Imports :mod:`micrograd_x.graph`, :mod:`micrograd_x.explain`, :mod:`micrograd_x._text`,
-the engine, and lazily ``graphviz``. Run ``python -m micrograd_x.draw`` to draw the classic neuron.
+is made. Imports :mod:`micrograd_x.graph`, :mod:`micrograd_x.chainrule`, :mod:`micrograd_x._text`,
+the engine, and lazily ``graphviz``.
+Run ``python -m micrograd_x.render`` to draw the classic neuron.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from micrograd_x._text import escape, fmt
+from micrograd_x.chainrule import Explanation, _explain_graph
 from micrograd_x.engine import Parameter, Value
-from micrograd_x.explain import Explanation, _explain_graph
 from micrograd_x.graph import Graph, Node, _walk
 
 __all__ = [
@@ -780,7 +781,7 @@ def draw(
     max_nodes: int = 150,
     max_layout_nodes: int = 2000,
     force: bool = False,
-    direction: str = "TB",
+    direction: str = "auto",
     colour_flow: bool = False,
     digits: int = 4,
     label_limit: int = 24,
@@ -808,7 +809,9 @@ def draw(
         max_layout_nodes: Above this many boxes after collapsing, no layout is attempted unless
             ``force`` is set.
         force: Lay out however large the graph is.
-        direction: ``"TB"`` (inputs on top), ``"LR"``, ``"BT"`` or ``"RL"``.
+        direction: ``"TB"`` (inputs on top), ``"LR"``, ``"BT"`` or ``"RL"``; ``"auto"`` draws
+            full detail top to bottom (readable text at notebook width) and collapsed graphs
+            left to right (a layer of neuron boxes side by side would be far too wide).
         colour_flow: Colour edges by the sign of the gradient flowing through them.
         digits: Significant digits of every number shown.
         label_limit: Longer labels are cut with an ellipsis (the full text is in the tooltip).
@@ -836,8 +839,10 @@ def draw(
     _check_int("max_layout_nodes", max_layout_nodes, 1)
     _check_int("digits", digits, 1)
     _check_int("label_limit", label_limit, 2)
-    if direction not in _DIRECTIONS:
-        raise ValueError(f"draw: direction must be one of {_DIRECTIONS}, got {direction!r}")
+    if direction != "auto" and direction not in _DIRECTIONS:
+        raise ValueError(
+            f'draw: direction must be "auto" or one of {_DIRECTIONS}, got {direction!r}'
+        )
     if jupyter_format not in ("svg", "png"):
         raise ValueError(f"draw: jupyter_format must be 'svg' or 'png', got {jupyter_format!r}")
     if not timeout > 0:
@@ -877,6 +882,8 @@ def draw(
     caption.append(
         "edge label: local partial ∂(head)/∂(tail) · width: gradient flowing · dashed: none"
     )
+    if direction == "auto":
+        direction = "LR" if view.depth else "TB"
     style = _Style(digits, label_limit, colour_flow, direction)
     source = _to_dot(graph, view, style, chain, caption, flows)
     highlighted = frozenset(
@@ -912,7 +919,7 @@ def _locate(
 
 
 # ---------------------------------------------------------------------------------------------
-# ``python -m micrograd_x.draw [PATH]``: the classic neuron, drawn with the chain to w1.
+# ``python -m micrograd_x.render [PATH]``: the classic neuron, drawn with the chain to w1.
 
 
 def classic_neuron() -> tuple[Value, dict[str, Value]]:
@@ -943,14 +950,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) > 1 or any(a.startswith("-") for a in args):
-        print("usage: python -m micrograd_x.draw [PATH.svg|.png|.pdf|.dot|.json]", file=sys.stderr)
+        print(
+            "usage: python -m micrograd_x.render [PATH.svg|.png|.pdf|.dot|.json]", file=sys.stderr
+        )
         return 2
     o, v = classic_neuron()
     drawing = draw(o, wrt=v["w1"])
     try:
         path = drawing.save(args[0] if args else "neuron.svg")
     except (DrawingError, ValueError) as e:
-        print(f"micrograd_x.draw: {e}", file=sys.stderr)
+        print(f"micrograd_x.render: {e}", file=sys.stderr)
         return 1
     print(drawing.caption[0])
     print(f"wrote {path}")
