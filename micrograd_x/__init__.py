@@ -8,6 +8,9 @@ standard library.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from micrograd_x import ops
 from micrograd_x.chainrule import explain
 from micrograd_x.engine import (
@@ -42,11 +45,47 @@ from micrograd_x.ops import (
 )
 from micrograd_x.render import draw
 
+if TYPE_CHECKING:
+    from micrograd_x import data, init, losses, nn, optim, serialize, train
+    from micrograd_x.nn import MLP, Layer, Module, Neuron
+    from micrograd_x.train import fit
+
+# The layers that need numpy or tqdm load on first use, so `import micrograd_x` (and the core
+# engine) stays standard-library only.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    **{m: (f"micrograd_x.{m}", None) for m in ("data", "init", "losses", "nn", "optim")},
+    **{m: (f"micrograd_x.{m}", None) for m in ("serialize", "train")},
+    "MLP": ("micrograd_x.nn", "MLP"),
+    "Layer": ("micrograd_x.nn", "Layer"),
+    "Module": ("micrograd_x.nn", "Module"),
+    "Neuron": ("micrograd_x.nn", "Neuron"),
+    "fit": ("micrograd_x.train", "fit"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'micrograd_x' has no attribute {name!r}")
+    module = importlib.import_module(target[0])
+    value = module if target[1] is None else getattr(module, target[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "MLP",
     "DomainError",
     "Graph",
+    "Layer",
+    "Module",
+    "Neuron",
     "NonDifferentiableError",
     "Op",
     "Parameter",
@@ -56,17 +95,24 @@ __all__ = [
     "backward",
     "constant",
     "cos",
+    "data",
     "dot",
     "draw",
     "erf",
     "exp",
     "explain",
+    "fit",
     "grad",
     "gradients",
     "hessian",
+    "init",
     "log",
+    "losses",
     "name_scope",
+    "nn",
     "ops",
+    "optim",
+    "serialize",
     "sigmoid",
     "sin",
     "sqrt",
@@ -74,6 +120,7 @@ __all__ = [
     "tanh",
     "topological_order",
     "trace",
+    "train",
     "value_and_grad",
     "zero_grad",
 ]

@@ -577,8 +577,9 @@ def dot(
         raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
     if not weights:
         raise ValueError("dot: needs at least one weight and input")
-    nodes = [_coerce_or_raise(x, "dot") for x in weights]
-    nodes += [_coerce_or_raise(x, "dot") for x in inputs]
+    # Values pass straight through (the common case in a network); numbers become constants.
+    nodes = [w if isinstance(w, Value) else _coerce_or_raise(w, "dot") for w in weights]
+    nodes += [x if isinstance(x, Value) else _coerce_or_raise(x, "dot") for x in inputs]
     if bias is not None:
         nodes.append(_coerce_or_raise(bias, "dot"))
     return _applyn(DOT, tuple(nodes), None)
