@@ -136,7 +136,7 @@ def _torch_batched(sizes: list[int], weights: Any, X: Any, y: Any) -> Callable[[
         with torch.no_grad():
             for p in params:
                 p -= lr * p.grad
-        return float(loss)
+        return float(loss.detach())
 
     return step
 
@@ -326,8 +326,11 @@ def big_rows(scale: Scale) -> list[Row]:
         times.append(time.perf_counter() - t0)
     rss1 = _rss_mb()
     # Then Python's own allocations over more steps (tracemalloc slows them, so not timed).
+    # The first traced steps replace arrays allocated before tracing began: not growth.
     window = min(100, scale.big_steps)
     tracemalloc.start()
+    for k in range(3):
+        step(k)
     traced0 = tracemalloc.get_traced_memory()[0]
     for k in range(window):
         step(k)
