@@ -871,7 +871,9 @@ def value_and_grad(
 
     def wrapped(*args: Value | float) -> tuple[Any, Any]:
         idx = _argnums(argnums, len(args))
-        nested = any(isinstance(args[i], Value) for i in idx)
+        # Any Value argument (not only the differentiated ones) may be an outer transform's
+        # variable, so the gradient must stay a graph of it.
+        nested = any(isinstance(a, Value) for a in args)
         call: list[Any] = list(args)
         for i in idx:
             if not isinstance(call[i], Value):

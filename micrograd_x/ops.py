@@ -341,6 +341,8 @@ def _powv(a: float, b: float) -> float:
             "d/db a**b = a**b·log(a) has no real value for a < 0; use a number exponent",
             (a, b),
         )
+    if a == 0.0 and b < 0.0:
+        raise ZeroDivisionError(f"powv: 0.0 ** {b!r} is a division by zero")
     return _pow(a, b)
 
 
@@ -362,8 +364,27 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+_SQRT_HALF_LO = -4.833646656726457e-17  # √½ − _SQRT_HALF: the part a float cannot hold
+
+
+def _split(a: float) -> tuple[float, float]:
+    # Veltkamp's split of a float into two halves whose products are exact.
+    c = 134217729.0 * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
 def _gelu(x: float) -> float:
-    return 0.5 * x * (1.0 + math.erf(x * _SQRT_HALF))
+    # x·Φ(x) with Φ(x) = erfc(-x/√2)/2: no cancellation in the left tail, unlike 1 + erf(x/√2).
+    z = x * _SQRT_HALF
+    if x >= -1.0:
+        return 0.5 * x * math.erfc(-z)
+    # In the left tail erfc magnifies the rounding of x/√2 (its condition number is about 2z²,
+    # 60 at x = -8), so correct for it to first order: dz = x/√2 - z, computed exactly.
+    xh, xl = _split(x)
+    sh, sl = _split(_SQRT_HALF)
+    dz = ((xh * sh - z) + xh * sl + xl * sh) + xl * sl + x * _SQRT_HALF_LO
+    return 0.5 * x * (math.erfc(-z) + _TWO_OVER_SQRT_PI * math.exp(-z * z) * dz)
 
 
 def _dot(*args: float) -> float:

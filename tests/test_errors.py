@@ -80,11 +80,6 @@ def test_zero_to_a_negative_power() -> None:
     _raises(NonDifferentiableError, lambda: Value(0.0) ** 0.5, "pow", "0.0", "infinite")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine message: 0 ** Value(-1) raises 'pow: ...' from the shared helper; the op is "
-    "powv (ops._powv should catch and re-raise with its own name)",
-)
 def test_zero_to_a_negative_value_power_names_powv() -> None:
     _raises(ZeroDivisionError, lambda: Value(0.0) ** Value(-1.0), "powv:")
 

@@ -114,11 +114,6 @@ def test_hessian_of_a_product() -> None:
     assert math.isclose(float(fxx(1.5, Value(-2.0))), 2 * -8.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: value_and_grad decides create_graph from the argnums arguments only, "
-    "so grad(f, argnums=0)(1.5, Value(y)) returns a float and the mixed partial d/dy of it is 0",
-)
 def test_mixed_partials_through_nested_grad() -> None:
     fx = grad(_x2y3, argnums=0)
     fxy = grad(lambda x, y: fx(x, y), argnums=1)

@@ -20,12 +20,6 @@ OPS = [op for op in ops.registry() if op.name != "const"]
 NAMES = [op.name for op in OPS]
 MP = mp_context(50)
 
-GELU_TAIL = pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: gelu's forward 0.5·x·(1 + erf(x/√2)) cancels for x < -3 (relative error "
-    "up to 1e14 ulp at x = -8); 0.5·x·erfc(-x/√2) is accurate",
-)
-
 
 def _mp_exact(case: OpCase) -> object:
     return mp_forward(MP, case.op, [MP.mpf(x) for x in case.inputs], case.params)
@@ -164,7 +158,7 @@ def test_closed_forms(
 
 
 def _forward_params(op: ops.Op) -> list[object]:
-    return [pytest.param(op, marks=[GELU_TAIL] if op.name == "gelu" else [], id=op.name)]
+    return [pytest.param(op, id=op.name)]
 
 
 @pytest.mark.parametrize("op", [p for op in OPS for p in _forward_params(op)])
