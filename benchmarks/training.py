@@ -378,9 +378,19 @@ def big_rows(scale: Scale) -> list[Row]:
 def render_rows(scale: Scale) -> list[Row]:
     """Drawing the demo's loss graph collapsed by module: DOT text, then the dot layout."""
     try:
-        from micrograd_x.draw import GraphvizNotFoundError, draw
+        from micrograd_x.render import GraphvizNotFoundError, draw
     except ImportError:
-        return [Row("render", "micrograd_x", "collapsed MLP", "draw", None, "ms", note="no draw")]
+        return [
+            Row(
+                "render",
+                "micrograd_x",
+                "collapsed MLP",
+                "draw",
+                None,
+                "ms",
+                note="skipped: micrograd_x.render is not available",
+            )
+        ]
     X, y = _data(scale.demo_points)
     model = MLP(2, [*scale.demo_sizes, 1], seed=0)
     loss_fn = make_loss_fn("hinge", l2=L2)

@@ -35,6 +35,10 @@ def test_benchmark_harness_runs_every_case_and_writes_json(tmp_path: Path) -> No
     # micrograd's recursive topological sort cannot take the deep chain.
     chain = [r for r in payload["rows"] if r["case"] == "chain" and r["engine"] == "micrograd"]
     assert any("RecursionError" in r["note"] for r in chain)
+    metrics = {(r["case"], r["metric"]) for r in payload["rows"] if r["median"] is not None}
+    assert {("raw", "fwd+bwd"), ("raw", "memory"), ("demo", "step"), ("render", "DOT text")} <= (
+        metrics
+    )
     assert "vs micrograd" in proc.stdout and "Python" in proc.stdout
     # Nothing but the JSON file is left in the results folder (written atomically).
     assert [p.name for p in out.parent.iterdir()] == ["smoke.json"]
