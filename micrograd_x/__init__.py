@@ -46,7 +46,7 @@ from micrograd_x.ops import (
 from micrograd_x.render import draw
 
 if TYPE_CHECKING:
-    from micrograd_x import data, init, losses, nn, optim, serialize, train
+    from micrograd_x import data, init, losses, nn, optim, replay, serialize, train
     from micrograd_x.nn import MLP, Layer, Module, Neuron
     from micrograd_x.train import fit
 
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 # engine) stays standard-library only.
 _LAZY: dict[str, tuple[str, str | None]] = {
     **{m: (f"micrograd_x.{m}", None) for m in ("data", "init", "losses", "nn", "optim")},
-    **{m: (f"micrograd_x.{m}", None) for m in ("serialize", "train")},
+    **{m: (f"micrograd_x.{m}", None) for m in ("replay", "serialize", "train")},
     "MLP": ("micrograd_x.nn", "MLP"),
     "Layer": ("micrograd_x.nn", "Layer"),
     "Module": ("micrograd_x.nn", "Module"),
@@ -112,6 +112,7 @@ __all__ = [
     "nn",
     "ops",
     "optim",
+    "replay",
     "serialize",
     "sigmoid",
     "sin",
