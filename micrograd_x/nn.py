@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from typing import Any, TypeAlias
 
@@ -105,7 +106,7 @@ def _weight_init(
     return initializers.get(init)
 
 
-class Module:
+class Module(ABC):
     """Base class of every model part: parameters, named parameters and zeroing gradients.
 
     Attributes:
@@ -153,14 +154,14 @@ class Module:
     # -- calling ------------------------------------------------------------------------------
 
     @property
+    @abstractmethod
     def nin(self) -> int:
         """The number of inputs."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def nout(self) -> int:
         """The number of outputs."""
-        raise NotImplementedError
 
     def forward(self, x: Sequence[Value | float] | Value | float) -> list[Value]:
         """Validate the inputs, run the module and return its outputs as a list.
@@ -197,8 +198,9 @@ class Module:
         """
         return self._forward_batch([self._inputs(x) for x in rows])
 
+    @abstractmethod
     def _forward_batch(self, batch: list[list[Value]]) -> list[list[Value]]:
-        raise NotImplementedError
+        """Run the module on validated samples."""
 
     def _inputs(self, x: object) -> list[Value]:
         """Check the inputs of a call and turn numbers into labelled input leaves."""
@@ -239,6 +241,7 @@ class Module:
 
     # -- architecture -------------------------------------------------------------------------
 
+    @abstractmethod
     def config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data, enough to rebuild the module.
 
@@ -247,7 +250,6 @@ class Module:
         Raises:
             ValueError: If an activation is a custom function (it has no portable name).
         """
-        raise NotImplementedError
 
 
 def _short(items: Sequence[object], limit: int = 6) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +60,7 @@ class ParamGroup:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: parameter groups, per-parameter state, ``step`` and ``zero_grad``.
 
     Args:
@@ -107,8 +108,8 @@ class Optimizer:
         self.state: dict[int, dict[str, float]] = {}
         self.steps = 0
 
-    def _check(self, group: ParamGroup) -> None:
-        """Validate a group's options (overridden by each optimizer)."""
+    def _check(self, group: ParamGroup) -> None:  # noqa: B027 - optional hook, no-op by default
+        """Validate a group's options (overridden by each optimizer that has any)."""
 
     @property
     def params(self) -> list[Value]:
@@ -158,8 +159,9 @@ class Optimizer:
         for p, new in updates:
             p.data = new
 
+    @abstractmethod
     def _update(self, x: float, g: float, state: dict[str, float], group: ParamGroup) -> float:
-        raise NotImplementedError
+        """The new value of one parameter ``x`` with gradient ``g``."""
 
     def __repr__(self) -> str:
         groups = "; ".join(
@@ -339,7 +341,7 @@ def _steps(where: str, name: str, v: object, low: int = 1) -> int:
     return int(v)
 
 
-class Schedule:
+class Schedule(ABC):
     """A learning rate as a function of the step (0 for the first step): ``schedule(step)``.
 
     Each schedule is the closed form of the PyTorch scheduler named in its docstring, with
@@ -360,9 +362,9 @@ class Schedule:
         """
         return self.lr(_steps(type(self).__name__, "step", step, low=0))
 
+    @abstractmethod
     def lr(self, step: int) -> float:
         """The learning rate at ``step`` (unchecked)."""
-        raise NotImplementedError
 
     def rates(self, steps: int) -> list[float]:
         """The learning rates of the first ``steps`` steps."""

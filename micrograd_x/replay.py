@@ -22,6 +22,7 @@ relative), and a kink hit exactly (a relu of 0) may take the other side on one o
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -183,7 +184,7 @@ def _kernel(op: Op) -> Kernel:
     try:
         return KERNELS[op]
     except KeyError:
-        raise NotImplementedError(
+        raise TypeError(
             f"replay: the op {op.name!r} has no numpy kernel; add one to "
             "micrograd_x.replay.KERNELS, or run this graph in eager mode"
         ) from None
@@ -254,25 +255,27 @@ class _Slot:
 # consecutive rows [start, stop) of the value array.
 
 
-class _Group:
+class _Group(ABC):
     op: Op
     start: int
     stop: int
     params: dict[str, float]
 
+    @abstractmethod
     def forward(self, v: Array) -> None:
-        raise NotImplementedError
+        """Compute the group's rows of the value array ``v``."""
 
+    @abstractmethod
     def backward(self, v: Array, g: Array) -> None:
-        raise NotImplementedError
+        """Add the group's partial × gradient into its inputs' rows of ``g``."""
 
+    @abstractmethod
     def parents_of(self, j: int) -> list[int]:
         """Value-array rows of the inputs of the group's ``j``-th node."""
-        raise NotImplementedError
 
+    @abstractmethod
     def partial_arrays(self, v: Array) -> list[Array]:
         """One array of partials per input slot, the node axis first (for diagnostics)."""
-        raise NotImplementedError
 
 
 class _Elementwise(_Group):
