@@ -12,7 +12,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from micrograd_x import ops
-from micrograd_x.chainrule import explain
 from micrograd_x.engine import (
     Parameter,
     Value,
@@ -43,11 +42,12 @@ from micrograd_x.ops import (
     sqrt,
     tanh,
 )
-from micrograd_x.render import draw
 
 if TYPE_CHECKING:
     from micrograd_x import data, init, losses, nn, optim, replay, serialize, train
+    from micrograd_x.chainrule import explain
     from micrograd_x.nn import MLP, Layer, Module, Neuron
+    from micrograd_x.render import draw
     from micrograd_x.train import fit
 
 # The layers that need numpy or tqdm load on first use, so `import micrograd_x` (and the core
@@ -60,6 +60,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Module": ("micrograd_x.nn", "Module"),
     "Neuron": ("micrograd_x.nn", "Neuron"),
     "fit": ("micrograd_x.train", "fit"),
+    # Lazy too, so `python -m micrograd_x.render` runs a module the package has not imported.
+    "draw": ("micrograd_x.render", "draw"),
+    "explain": ("micrograd_x.chainrule", "explain"),
 }
 
 
