@@ -65,7 +65,7 @@ case "$task" in
   demo)
     ensure_graphviz
     ensure_venv demo
-    exec "$VENV/bin/python" -m micrograd_x demo "$@"
+    exec "$VENV/bin/micrograd-x" demo "$@"
     ;;
   test)
     ensure_graphviz
