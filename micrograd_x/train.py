@@ -2,9 +2,10 @@
 
 One training step is: ``loss_fn(model, X, y)`` builds the loss graph of a batch (a function of
 the parameters only), ``backward`` fills the gradients, the optimizer updates. Keeping the
-forward pass and the loss in one function lets that graph be captured and re-run elsewhere.
-Imports: the standard library, numpy, tqdm and the micrograd_x modules ``engine``, ``nn``,
-``losses``, ``optim`` and ``data``.
+forward pass and the loss in one function lets full-batch training capture that graph once and
+replay it (:mod:`micrograd_x.replay`) instead of rebuilding it every step.
+Imports: the standard library, numpy, tqdm and the micrograd_x modules ``engine``, ``ops``,
+``nn``, ``losses``, ``optim``, ``data`` and ``replay``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from tqdm import tqdm
 from micrograd_x import losses
 from micrograd_x.data import batches
 from micrograd_x.engine import Value, zero_grad
-from micrograd_x.nn import Module
+from micrograd_x.nn import ACTIVATIONS, MLP, Layer, Module, Neuron
+from micrograd_x.ops import DomainError
 from micrograd_x.optim import SGD, Optimizer, Schedule
+from micrograd_x.replay import Replay, capture
 
 __all__ = [
     "LOSSES",
@@ -248,11 +251,14 @@ class History:
         records: One :class:`StepRecord` per step.
         stopped_early: Whether a target or a callback ended the run before ``steps``.
         stop_reason: Why the run stopped early (``""`` if it did not).
+        mode: How the steps ran: ``"eager"`` (the graph rebuilt every step) or ``"replay"``
+            (captured once, then replayed; see :class:`Trainer`).
     """
 
     records: list[StepRecord] = field(default_factory=list)
     stopped_early: bool = False
     stop_reason: str = ""
+    mode: str = "eager"
 
     def __len__(self) -> int:
         return len(self.records)
@@ -304,9 +310,24 @@ class Trainer:
         l2: L2 coefficient added to a named loss.
         accuracy: ``"auto"`` (from the loss name), ``None`` (no accuracy), or a function
             ``(predictions, targets) -> float``.
+        replay: How :meth:`fit` runs full-batch steps. ``True``: build the loss graph once,
+            compile it with :func:`micrograd_x.replay.capture` and replay it for every later
+            step (same losses, gradients and accuracies as eager mode, to rounding; a custom
+            ``loss_fn`` or model is compared with eager mode on the first replayed step).
+            ``False``: rebuild the graph every step (eager). ``None``: replay when the graph's
+            structure cannot depend on values (a named loss; a model made of :class:`MLP`,
+            :class:`Layer` and :class:`Neuron` with named activations), the training is
+            full-batch and there are at least 3 steps; eager otherwise.
+
+    Attributes:
+        history: Every step of every run.
+        steps_done: The number of steps taken.
+        compiled: The :class:`~micrograd_x.replay.Replay` of the last replayed run (``None``
+            until one ran): its nodes are the captured graph, to read or draw.
 
     Raises:
         ValueError: If the loss is unknown.
+        TypeError: If ``replay`` is not ``True``, ``False`` or ``None``.
     """
 
     def __init__(
@@ -318,6 +339,7 @@ class Trainer:
         schedule: Schedule | None = None,
         l2: float = 0.0,
         accuracy: str | AccuracyFn | None = "auto",
+        replay: bool | None = None,
     ) -> None:
         self.model = model
         self.params = model.parameters()
@@ -343,6 +365,12 @@ class Trainer:
             raise ValueError(
                 f"Trainer: accuracy must be 'auto', None or a function, got {accuracy!r}"
             )
+        if replay is not None and not isinstance(replay, bool):
+            raise TypeError(f"Trainer: replay must be True, False or None, got {replay!r}")
+        self.replay = replay
+        # Whether the loss graph's structure is known not to depend on values (see _static_model).
+        self._static = isinstance(loss, str) and _static_model(model)
+        self.compiled: Replay | None = None
         self.history = History()
         self.steps_done = 0
 
@@ -355,12 +383,29 @@ class Trainer:
         zero_grad(self.params)
         self.optimizer.zero_grad()
         loss.backward()
+        return self._stats(loss.data, preds, y)
+
+    def _measure_replayed(self, run: _ReplayRun) -> StepRecord:
+        """As :meth:`_measure` on the whole training set, through the captured graph."""
+        if self.schedule is not None:
+            self.schedule.apply(self.optimizer, self.steps_done)
+        zero_grad(self.params)
+        self.optimizer.zero_grad()
+        loss, preds = run.measure()
+        return self._stats(loss, preds, run.ys)
+
+    def _stats(self, loss: float, preds: list[Any], y: list[Any]) -> StepRecord:
         sq = 0.0
         for p in self.params:
             g = float(p.grad)
             sq += g * g
         acc = self.accuracy_fn(preds, y)
-        return StepRecord(self.steps_done, loss.data, acc, self.optimizer.lr, math.sqrt(sq), len(X))
+        return StepRecord(self.steps_done, loss, acc, self.optimizer.lr, math.sqrt(sq), len(y))
+
+    def _use_replay(self, full: bool, steps: int) -> bool:
+        if self.replay is None:
+            return full and self._static and steps >= _AUTO_REPLAY_MIN_STEPS
+        return self.replay
 
     def step(self, X: list[list[float]], y: list[Any]) -> StepRecord:
         """One training step on a batch: measure, update, record.
@@ -397,6 +442,9 @@ class Trainer:
         *before* its update, so the model is left exactly as measured. With mini-batches the
         accuracy target is confirmed on the whole training set.
 
+        Full-batch runs may capture the loss graph once and replay it (see ``replay`` in
+        :class:`Trainer`); :attr:`History.mode` says which way the steps ran.
+
         Args:
             X: The inputs, one row per sample.
             y: The labels or targets.
@@ -414,7 +462,10 @@ class Trainer:
             The history of this run (steps are numbered on from earlier runs).
 
         Raises:
-            ValueError: If the data or an argument is invalid.
+            ValueError: If the data or an argument is invalid, or ``replay=True`` is asked for
+                mini-batches (a replayed graph keeps the data it was captured with).
+            ReplayDivergenceError: If a replayed custom ``loss_fn`` or model builds a different
+                graph (or result) than eager mode on the first replayed step.
         """
         rows = _rows("fit", X)
         ys = _targets("fit", y, len(rows))
@@ -425,8 +476,19 @@ class Trainer:
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
             raise ValueError(f"fit: steps must be an integer >= 1, got {steps!r}")
         full = batch_size is None or batch_size >= len(rows)
+        if self.replay and not full:
+            raise ValueError(
+                f"fit: replay=True needs full-batch training, but batch_size={batch_size!r} is "
+                f"less than the {len(rows)} samples: a replayed graph keeps the data it was "
+                "captured with (use replay=None or False for mini-batches)"
+            )
         it = None if full else batches(len(rows), int(batch_size or 0), seed=seed)
-        run = History()
+        replayer = (
+            _ReplayRun(self, rows, ys, check=0 if self._static else 1)
+            if self._use_replay(full, int(steps))
+            else None
+        )
+        run = History(mode="eager" if replayer is None else "replay")
         bar = tqdm(
             total=int(steps),
             disable=None if progress is None else not progress,
@@ -442,7 +504,9 @@ class Trainer:
                 else:
                     idx = next(it).tolist()
                     bx, by = [rows[i] for i in idx], [ys[i] for i in idx]
-                rec = self._measure(bx, by)
+                rec = (
+                    self._measure(bx, by) if replayer is None else self._measure_replayed(replayer)
+                )
                 reason = self._target_reached(rec, rows, ys, full, target_accuracy, target_loss)
                 if reason:
                     self._record(rec, run)
@@ -493,6 +557,112 @@ class Trainer:
         return ""
 
 
+# -- replayed steps ---------------------------------------------------------------------------
+
+_AUTO_REPLAY_MIN_STEPS = 3
+"""``replay=None`` replays runs of at least this many steps (capturing costs 2-3 eager steps)."""
+
+
+def _static_model(model: Module) -> bool:
+    """Whether the model's forward pass has a fixed structure: this package's layers only.
+
+    Their Python code never looks at a value, and every named activation is a single op. A
+    subclass or another module might branch on ``.data``; a custom activation function might too.
+    The named losses are all static: they branch only on targets and options (fixed for a
+    full-batch run), and the max shift of cross entropy's log-sum-exp becomes a frozen constant,
+    which the result does not depend on.
+    """
+    todo: list[Module] = [model]
+    while todo:
+        m = todo.pop()
+        if type(m) not in (MLP, Layer, Neuron):
+            return False
+        if isinstance(m, Neuron) and ACTIVATIONS.get(m.activation, m) is not m._act:
+            return False
+        todo.extend(m.children())
+    return True
+
+
+def _prediction_nodes(preds: list[Any]) -> list[Value]:
+    nodes: list[Value] = []
+    for i, p in enumerate(preds):
+        for v in p if isinstance(p, (list, tuple)) else (p,):
+            if not isinstance(v, Value):
+                raise ValueError(
+                    f"fit: with replay, predictions must be Values of the loss graph (so they can "
+                    f"be updated every step), but prediction {i} is {type(v).__name__} {v!r}; "
+                    "use replay=False"
+                )
+            nodes.append(v)
+    return nodes
+
+
+class _ReplayRun:
+    """Full-batch steps on one captured loss graph, re-captured if a frozen constant fails.
+
+    The capture builds the graph eagerly at the current parameters: that step uses it directly
+    (so a check compares the *next*, updated, step with eager mode), later steps replay it.
+    Gradients go to the model's and the optimizer's parameters, as in eager mode. After a
+    replayed step only the predictions' ``data`` is current; ``Replay.sync`` brings the whole
+    captured graph up to date, to draw it.
+    """
+
+    def __init__(self, trainer: Trainer, rows: list[list[float]], ys: list[Any], check: int):
+        self.trainer, self.rows, self.ys, self.check = trainer, rows, ys, check
+        seen: set[int] = set()
+        self.inputs: list[Value] = []
+        for p in [*trainer.params, *trainer.optimizer.params]:
+            if id(p) not in seen:
+                seen.add(id(p))
+                self.inputs.append(p)
+        self.replay: Replay | None = None
+        self.preds: list[Any] = []
+        # The prediction nodes to refresh after each replay, when accuracy is measured.
+        self.nodes: list[Value] = []
+
+    def _capture(self) -> tuple[Value, list[Any]]:
+        tr = self.trainer
+        built: list[tuple[Value, list[Any]]] = []
+
+        def build() -> Value:
+            loss, preds = tr.loss_fn(tr.model, self.rows, self.ys)
+            if not built:  # check mode builds again later: keep the captured graph's outputs
+                built.append((loss, preds))
+            return loss
+
+        self.replay = tr.compiled = capture(build, self.inputs, check=self.check)
+        loss, preds = built[0]
+        self.preds = preds
+        self.nodes = [] if tr.accuracy_fn is _no_accuracy else _prediction_nodes(preds)
+        return loss, preds
+
+    def measure(self) -> tuple[float, list[Any]]:
+        """The loss and predictions at the current parameters; gradients added into ``grad``."""
+        r = self.replay
+        if r is not None:
+            try:
+                value = r.step()
+            except (ArithmeticError, DomainError):
+                # A frozen constant (e.g. a stabilizing shift) may no longer suit the values:
+                # capture again below, where eager mode raises the error if it is real.
+                pass
+            else:
+                # Refresh only the predictions' values, for the accuracy: Replay.sync would also
+                # recompute their partials, which costs more than the replayed step itself.
+                try:
+                    for node in self.nodes:
+                        node.data = r.value(node)
+                except KeyError:
+                    raise ValueError(
+                        "fit: with replay, predictions must be nodes of the loss graph (so they "
+                        "can be updated every step); use replay=False"
+                    ) from None
+                return value, self.preds
+        loss, preds = self._capture()
+        loss.backward()
+        return loss.data, preds
+
+
 def fit(
     model: Module,
     X: npt.ArrayLike | Sequence[Sequence[float]],
@@ -504,6 +674,7 @@ def fit(
     schedule: Schedule | None = None,
     l2: float = 0.0,
     accuracy: str | AccuracyFn | None = "auto",
+    replay: bool | None = None,
     steps: int = 100,
     batch_size: int | None = None,
     seed: int | np.random.Generator = 0,
@@ -515,6 +686,10 @@ def fit(
 ) -> History:
     """Train ``model`` on ``(X, y)``; see :class:`Trainer` and :meth:`Trainer.fit`.
 
+    ``replay`` (``None``: automatic) chooses whether full-batch steps rebuild the loss graph
+    (eager) or replay a graph captured once, with the same history to rounding; the returned
+    history's ``mode`` says which ran.
+
     micrograd's demo::
 
         X, y = data.make_moons(100, noise=0.1)
@@ -524,8 +699,13 @@ def fit(
 
     Returns:
         The run's history.
+
+    Raises:
+        ValueError: If the data or an argument is invalid (see :meth:`Trainer.fit`).
+        ReplayDivergenceError: If a replayed custom loss builds a different graph than eager
+            mode on the first replayed step.
     """
-    trainer = Trainer(model, loss, optimizer, lr, schedule, l2, accuracy)
+    trainer = Trainer(model, loss, optimizer, lr, schedule, l2, accuracy, replay)
     return trainer.fit(
         X,
         y,
