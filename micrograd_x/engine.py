@@ -9,6 +9,7 @@ Imports: the standard library and :mod:`micrograd_x.ops` only.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -525,6 +526,8 @@ def apply(op: Op | str, *inputs: Value | float, **params: float) -> Value:
             input is not a number.
     """
     rec = ops.get(op) if isinstance(op, str) else op
+    if not isinstance(rec, Op):
+        raise TypeError(f"apply: expected an Op or an op name, got {type(rec).__name__} {rec!r}")
     if rec.arity is not None and len(inputs) != rec.arity:
         raise TypeError(f"{rec.name}: takes {rec.arity} input(s), got {len(inputs)}")
     if rec.arity is None and not inputs:
@@ -534,6 +537,9 @@ def apply(op: Op | str, *inputs: Value | float, **params: float) -> Value:
         raise TypeError(
             f"{rec.name}: unknown parameter(s) {sorted(unknown)}; it takes {list(rec.params)}"
         )
+    missing = [k for k in rec.params if k not in params and _required(rec, k)]
+    if missing:
+        raise TypeError(f"{rec.name}: missing parameter(s) {missing}; it takes {list(rec.params)}")
     nodes = tuple(_coerce_or_raise(x, rec.name) for x in inputs)
     kw = {k: _to_float(v, rec.name) for k, v in params.items()} or None
     if rec.arity == 1:
@@ -541,6 +547,12 @@ def apply(op: Op | str, *inputs: Value | float, **params: float) -> Value:
     if rec.arity == 2 and kw is None:
         return _apply2(rec, nodes[0], nodes[1])
     return _applyn(rec, nodes, kw)
+
+
+def _required(op: Op, param: str) -> bool:
+    """Whether the op's forward has no default for ``param`` (``pow``'s ``k``)."""
+    p = inspect.signature(op.forward).parameters.get(param)
+    return p is not None and p.default is inspect.Parameter.empty
 
 
 def sum(values: Iterable[Value | float]) -> Value:
@@ -660,7 +672,7 @@ def backward(root: Value, create_graph: bool = False) -> None:
         _backward_graph(root)
         return
     if root.is_leaf:
-        root.grad = float(root.grad) + 1.0
+        root.grad = root.grad + 1.0
         return
     try:
         _count_into_slots(root)
@@ -720,7 +732,10 @@ def _backward_floats(root: Value) -> None:
     while ready:
         node = pop()
         g = node.grad
-        if not g - g == 0.0:
+        # Only a leaf can hold a Value here (a gradient graph left by create_graph=True, which
+        # the float pass accumulates into); Value - Value is a node, not a number, and a
+        # Value's data is always finite.
+        if not g - g == 0.0 and not isinstance(g, Value):
             raise _bad_gradient(node, g)
         p0 = node._p0
         if p0 is None:

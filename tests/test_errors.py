@@ -143,6 +143,9 @@ def test_apply_checks_arity_and_parameters() -> None:
     _raises(TypeError, lambda: apply("tanh", Value(1.0), Value(2.0)), "tanh", "1", "2")
     _raises(TypeError, lambda: apply("tanh", Value(1.0), k=2), "tanh", "'k'")
     _raises(TypeError, lambda: apply("sum"), "sum")
+    _raises(TypeError, lambda: apply("pow", Value(2.0)), "pow: missing parameter", "'k'")
+    _raises(TypeError, lambda: apply(3, Value(2.0)), "apply", "int 3")  # type: ignore[arg-type]
+    assert apply("leaky_relu", Value(-2.0)).data == -0.02  # a parameter with a default
     _raises(KeyError, lambda: ops.get("nope"), "'nope'", "tanh")
     _raises(TypeError, lambda: Value(1.0).leaky_relu("a"), "leaky_relu", "'a'")  # type: ignore[arg-type]
 

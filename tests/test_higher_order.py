@@ -132,6 +132,19 @@ def test_create_graph_first_derivatives_equal_float_path() -> None:
     assert math.isclose(y.grad.data, floats[1], rel_tol=1e-14)
 
 
+def test_float_backward_accumulates_into_a_gradient_graph() -> None:
+    # After backward(create_graph=True) a leaf's grad is a graph; a plain backward() without
+    # zero_grad adds into it, as PyTorch does: d(x³)/dx = 3x² = 12 at x = 2, twice.
+    x = Value(2.0)
+    out = x * x * x
+    backward(out, create_graph=True)
+    assert isinstance(x.grad, Value)
+    backward(out)
+    assert isinstance(x.grad, Value) and x.grad.data == 24.0
+    backward(x)  # a leaf root adds 1 and keeps the graph too
+    assert isinstance(x.grad, Value) and x.grad.data == 25.0
+
+
 @given(programs(length=st.integers(1, 6)))
 def test_gradgradcheck_on_programs(p: Program) -> None:
     report = gradgradcheck(p, p.inputs)
