@@ -140,24 +140,26 @@ class Optimizer(ABC):
         """Update every parameter from its ``grad``, group by group.
 
         Raises:
-            OverflowError: If an update makes a parameter non-finite (nothing is changed then).
+            OverflowError: If an update makes a parameter non-finite (nothing is changed then:
+                not the parameters, not the optimizer's state, not its step count).
         """
-        self.steps += 1
-        updates: list[tuple[Value, float]] = []
+        # Updates go to copies of the per-parameter state, committed only once every new value
+        # is finite, so a failed step leaves no half-updated momentum or moment estimates.
+        updates: list[tuple[Value, float, dict[str, float]]] = []
         for group in self.param_groups:
             for p in group.params:
-                st = self.state.get(id(p))
-                if st is None:
-                    st = self.state[id(p)] = {}
+                st = dict(self.state.get(id(p), ()))
                 new = self._update(p.data, float(p.grad), st, group)
-                if not math.isfinite(new):
+                if not (math.isfinite(new) and all(map(math.isfinite, st.values()))):
                     raise OverflowError(
                         f"{type(self).__name__}.step: the update of {p!r} is not finite "
                         f"(grad {float(p.grad)!r}, lr {group.lr!r}); lower the learning rate"
                     )
-                updates.append((p, new))
-        for p, new in updates:
+                updates.append((p, new, st))
+        self.steps += 1
+        for p, new, st in updates:
             p.data = new
+            self.state[id(p)] = st
 
     @abstractmethod
     def _update(self, x: float, g: float, state: dict[str, float], group: ParamGroup) -> float:

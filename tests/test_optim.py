@@ -244,6 +244,26 @@ def test_a_non_finite_update_raises_and_changes_nothing() -> None:
     assert (a.data, b.data) == (1.0, 1e308)
 
 
+def test_a_failed_step_leaves_the_optimizer_state_untouched() -> None:
+    # Momentum 0.9, lr 1: the first step sets buffers to the grads and moves a from 1 to 0.
+    a, b = Parameter(1.0), Parameter(1.0)
+    opt = optim.SGD([a, b], lr=1.0, momentum=0.9)
+    a.grad, b.grad = 1.0, 1.0
+    opt.step()
+    before = ({k: dict(v) for k, v in opt.state.items()}, opt.steps)
+    a.grad, b.grad = 1.0, 1e308  # b's buffer 0.9 + 1e308 is finite; its update is not
+    opt.lr = 10.0
+    with pytest.raises(OverflowError, match=r"SGD\.step: the update of"):
+        opt.step()
+    assert ({k: dict(v) for k, v in opt.state.items()}, opt.steps) == before
+    assert (a.data, b.data) == (0.0, 0.0)
+    # The optimizer is still usable: b = 0 - 1·(0.9·1 + 1) = -1.9 with the same buffers.
+    opt.lr = 1.0
+    a.grad, b.grad = 1.0, 1.0
+    opt.step()
+    assert (a.data, b.data) == (-1.9, -1.9) and opt.steps == 2
+
+
 @pytest.mark.parametrize(
     ("build", "kind", "msg"),
     [
