@@ -81,6 +81,12 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); keep the old file's mode, else the usual 0644.
+        try:
+            mode = target.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -122,6 +128,8 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise SerializationError(f"model file {str(where)!r}: {e}") from None
     except RecursionError:
         raise SerializationError(f"model file {str(where)!r} is nested too deeply") from None
+    except ValueError as e:  # e.g. an integer literal of more digits than Python converts
+        raise SerializationError(f"model file {str(where)!r} is not a valid model: {e}") from None
     _check_envelope(data, repr(str(where)))
     result: dict[str, Any] = data
     return result
@@ -169,9 +177,14 @@ def _values(model: Module, data: dict[str, Any], where: str) -> list[float]:
     out = []
     for n in names:
         v = params[n]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise SerializationError(f"{where}: parameter {n!r} is {v!r}, not a finite number")
-        out.append(float(v))
+        try:
+            f = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+        except OverflowError:  # an integer literal too large for a float
+            f = math.inf
+        if not math.isfinite(f):
+            shown = repr(v) if len(repr(v)) <= 40 else repr(v)[:37] + "..."
+            raise SerializationError(f"{where}: parameter {n!r} is {shown}, not a finite number")
+        out.append(f)
     return out
 
 

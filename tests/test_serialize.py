@@ -170,6 +170,30 @@ def test_huge_number_literal_is_refused(tmp_path: Path) -> None:
         serialize.load(path)
 
 
+def test_huge_integer_literal_is_refused(tmp_path: Path) -> None:
+    path, _ = _saved(tmp_path)
+    path.write_text(
+        path.read_text().replace('"layer2.neuron1.b": 0.0', '"layer2.neuron1.b": 1' + "0" * 400)
+    )
+    model = MLP(2, [3, 1], seed=5)
+    before = _bits(model)
+    for load in (lambda: serialize.load(path), lambda: serialize.load_parameters(model, path)):
+        with pytest.raises(SerializationError, match=r"parameter 'layer2\.neuron1\.b' is 1000"):
+            load()
+    assert _bits(model) == before
+    path.write_text(path.read_text().replace("1" + "0" * 400, "1" + "0" * 5000))
+    with pytest.raises(SerializationError, match="is not a valid model: Exceeds the limit"):
+        serialize.load(path)
+
+
+def test_saved_file_is_not_private(tmp_path: Path) -> None:
+    path, _ = _saved(tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o644
+    path.chmod(0o640)
+    serialize.save(MLP(2, [3, 1], seed=0), path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_truncated_file(tmp_path: Path) -> None:
     path, _ = _saved(tmp_path)
     text = path.read_text()
