@@ -9,6 +9,7 @@ and :mod:`micrograd_x._text`; never graphviz.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -237,6 +238,8 @@ class Graph:
         Raises:
             ValueError: If the data is not a graph in this format.
         """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"Graph.from_dict: expected a mapping, got {type(data).__name__}")
         if data.get("format") != "micrograd_x.graph/1":
             got = data.get("format")
             raise ValueError(f"Graph.from_dict: expected format 'micrograd_x.graph/1', got {got!r}")
@@ -244,11 +247,16 @@ class Graph:
             nodes = tuple(_node_from_dict(k, d) for k, d in enumerate(data["nodes"]))
             index = {n.id: n.index for n in nodes}
             edges = tuple(
-                Edge(index[d["source"]], index[d["destination"]], int(d["index"]), d["partial"])
+                Edge(
+                    index[d["source"]],
+                    index[d["destination"]],
+                    int(d["index"]),
+                    _finite(d["partial"], "partial"),
+                )
                 for d in data["edges"]
             )
             root = index[data["root"]]
-        except (KeyError, TypeError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ValueError(f"Graph.from_dict: malformed graph data ({e!r})") from None
         return cls(nodes, edges, root)
 
@@ -272,12 +280,19 @@ def _node_from_dict(k: int, d: Mapping[str, Any]) -> Node:
         d["label"],
         d["op"],
         d["symbol"],
-        tuple((str(p), float(v)) for p, v in d["params"].items()),
-        float(d["data"]),
-        float(d["grad"]),
+        tuple((str(p), _finite(v, "param")) for p, v in d["params"].items()),
+        _finite(d["data"], "data"),
+        _finite(d["grad"], "grad"),
         d["role"],
         d["scope"],
     )
+
+
+def _finite(x: Any, what: str) -> float:
+    """A stored number as a finite float; anything else is malformed data."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise ValueError(f"{what} {x!r} is not a finite number")
+    return float(x)
 
 
 def _number(x: Any) -> float:

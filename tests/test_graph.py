@@ -205,6 +205,19 @@ def test_bad_json_is_rejected() -> None:
         Graph.from_dict({"format": "nope"})
     with pytest.raises(ValueError, match=re.escape("malformed graph data")):
         Graph.from_dict({"format": "micrograd_x.graph/1", "nodes": []})
+    good = trace(Value(2.0, label="x") * 3.0).to_dict()
+    for where, key, bad in [
+        ("edges", "partial", "abc"),
+        ("nodes", "data", "x"),
+        ("nodes", "grad", math.nan),
+        ("nodes", "params", 3),
+    ]:
+        doc = json.loads(json.dumps(good))
+        doc[where][0][key] = bad
+        with pytest.raises(ValueError, match=re.escape("Graph.from_dict: malformed graph data")):
+            Graph.from_dict(doc)
+    with pytest.raises(ValueError, match=re.escape("expected a mapping, got list")):
+        Graph.from_dict([1])  # type: ignore[arg-type]
 
 
 def test_bad_graphs_are_rejected() -> None:
