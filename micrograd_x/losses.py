@@ -173,43 +173,65 @@ def _logits(loss: str, row: object, i: int) -> list[Value]:
     return [_pred(loss, i, v) for v in items]
 
 
-def logsumexp(logits: Sequence[Value]) -> Value:
+def _logit_row(fn: str, logits: object) -> list[Value]:
+    """One sample's logits as nodes: Values as they are, finite numbers as constants."""
+    items = _as_list(logits)
+    if not items:
+        raise ValueError(f"{fn}: needs at least one logit")
+    out = []
+    for i, v in enumerate(items):
+        if isinstance(v, Value):
+            out.append(v)
+        elif isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v):
+            out.append(engine.constant(float(v)))
+        else:
+            raise TypeError(f"{fn}: logit {i} must be a Value or a finite number, got {v!r}")
+    return out
+
+
+def logsumexp(logits: Sequence[Value | float]) -> Value:
     """``log Σ exp(lᵢ)``, computed stably as ``c + log Σ exp(lᵢ − c)`` with ``c = max lᵢ``.
 
     The shift ``c`` is a constant (its gradient would cancel anyway), so logits of ±1000 give a
     finite value and finite gradients (the softmax).
 
     Args:
-        logits: At least one Value.
+        logits: At least one Value or number (numbers become constants).
 
     Returns:
         The node.
 
     Raises:
         ValueError: If ``logits`` is empty.
+        TypeError: If a logit is neither a Value nor a finite number.
     """
-    if not logits:
-        raise ValueError("logsumexp: needs at least one logit")
-    c = max(v.data for v in logits)
-    return engine.sum([(v - c).exp() for v in logits]).log() + c
+    ls = _logit_row("logsumexp", logits)
+    c = max(v.data for v in ls)
+    return engine.sum([(v - c).exp() for v in ls]).log() + c
 
 
-def log_softmax(logits: Sequence[Value]) -> list[Value]:
-    """``lᵢ − logsumexp(l)`` for each logit (stable)."""
-    lse = logsumexp(logits)
-    return [v - lse for v in logits]
+def log_softmax(logits: Sequence[Value | float]) -> list[Value]:
+    """``lᵢ − logsumexp(l)`` for each logit (stable).
+
+    Raises:
+        ValueError: If ``logits`` is empty.
+        TypeError: If a logit is neither a Value nor a finite number.
+    """
+    ls = _logit_row("log_softmax", logits)
+    lse = logsumexp(ls)
+    return [v - lse for v in ls]
 
 
-def softmax(logits: Sequence[Value]) -> list[Value]:
+def softmax(logits: Sequence[Value | float]) -> list[Value]:
     """``exp(lᵢ − c) / Σⱼ exp(lⱼ − c)`` with ``c = max l`` (stable); sums to 1.
 
     Raises:
         ValueError: If ``logits`` is empty.
+        TypeError: If a logit is neither a Value nor a finite number.
     """
-    if not logits:
-        raise ValueError("softmax: needs at least one logit")
-    c = max(v.data for v in logits)
-    es = [(v - c).exp() for v in logits]
+    ls = _logit_row("softmax", logits)
+    c = max(v.data for v in ls)
+    es = [(v - c).exp() for v in ls]
     inv = 1.0 / engine.sum(es)
     return [e * inv for e in es]
 

@@ -118,6 +118,15 @@ def test_softmax_log_softmax_logsumexp() -> None:
     assert p[2].data == 0.0
     assert [v.data for v in lp] == pytest.approx([1000 - lse, 999 - lse, -5 - lse], rel=1e-15)
     assert losses.logsumexp(ls).data == pytest.approx(1000 + math.log1p(math.exp(-1)))
+    # Plain numbers are constant logits: softmax([0, log 3]) = [1/4, 3/4].
+    assert [v.data for v in losses.softmax([0.0, math.log(3.0)])] == pytest.approx([0.25, 0.75])
+    assert losses.logsumexp([0, math.log(3.0)]).data == pytest.approx(math.log(4.0))
+    assert losses.log_softmax([1.0])[0].data == 0.0
+    for fn in (losses.softmax, losses.logsumexp, losses.log_softmax):
+        with pytest.raises(TypeError, match=r": logit 1 must be a Value or a finite number, got"):
+            fn([1.0, "2"])  # type: ignore[list-item]
+        with pytest.raises(TypeError, match=r"logit 0 must be a Value or a finite number, got nan"):
+            fn([math.nan])
 
 
 def test_cross_entropy_from_probabilities_as_the_seed_writes_it() -> None:
