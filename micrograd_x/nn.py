@@ -223,7 +223,10 @@ class Module(ABC):
             if isinstance(v, Value):
                 xs.append(v)
             elif isinstance(v, numbers.Real) and not isinstance(v, bool):
-                f = float(v)
+                try:
+                    f = float(v)
+                except OverflowError:  # an integer too large for a float
+                    f = math.inf
                 if not math.isfinite(f):
                     raise ValueError(
                         f"{self._who()}: input x{i + 1} is {f!r}; inputs must be finite"

@@ -286,6 +286,7 @@ def test_wrong_number_of_inputs_names_the_module_and_the_values() -> None:
         (1j, TypeError, r"input x2 must be a real number or a Value, got complex 1j"),
         (math.nan, ValueError, r"input x2 is nan; inputs must be finite"),
         (math.inf, ValueError, r"input x2 is inf"),
+        (10**400, ValueError, r"input x2 is inf; inputs must be finite"),
     ],
 )
 def test_non_numbers_are_refused_with_the_module_and_value(
