@@ -6,10 +6,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from micrograd_x import data, losses, optim, train
-from micrograd_x.engine import Value
-from micrograd_x.nn import MLP, Module
+from micrograd_x import data, engine, losses, optim, train
+from micrograd_x.engine import Parameter, Value
+from micrograd_x.nn import ACTIVATIONS, MLP, Module
+from micrograd_x.replay import ReplayDivergenceError
 from micrograd_x.train import StepRecord, Trainer
 
 
@@ -228,3 +231,235 @@ def test_l2_with_a_custom_loss_fn_is_refused() -> None:
     fn = train.make_loss_fn("mse")
     with pytest.raises(ValueError, match="Trainer: l2 applies to a named loss"):
         Trainer(MLP(2, [1]), loss=fn, l2=0.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# replayed training
+
+
+def _demo_run(replay: bool) -> tuple[train.History, list[float]]:
+    X, y = data.make_moons(100, noise=0.1, seed=0)
+    model = MLP(2, [16, 16, 1], seed=0)
+    hist = train.fit(
+        model,
+        X,
+        data.to_signed(y),
+        loss="hinge",
+        l2=1e-4,
+        schedule=optim.Linear(1.0, total_steps=100, end_factor=0.1),
+        steps=100,
+        replay=replay,
+        progress=False,
+    )
+    return hist, [p.data for p in model.parameters()]
+
+
+def _assert_same_history(eager: train.History, replayed: train.History) -> None:
+    assert eager.mode == "eager" and replayed.mode == "replay"
+    assert len(eager) == len(replayed)
+    assert replayed.loss == pytest.approx(eager.loss, rel=1e-12, abs=1e-15)
+    assert replayed.grad_norm == pytest.approx(eager.grad_norm, rel=1e-12, abs=1e-15)
+    assert replayed.accuracy == eager.accuracy
+    assert replayed.lr == eager.lr
+    assert [r.batch_size for r in replayed.records] == [r.batch_size for r in eager.records]
+
+
+def test_the_micrograd_demo_replayed_matches_eager_mode_step_by_step() -> None:
+    eager, p_eager = _demo_run(replay=False)
+    replayed, p_replayed = _demo_run(replay=True)
+    _assert_same_history(eager, replayed)
+    first = replayed.first_step(1.0)
+    assert first is not None and first == eager.first_step(1.0)
+    assert replayed.accuracy[-1] == 1.0
+    # The same 337 parameters after 100 updates.
+    assert p_replayed == pytest.approx(p_eager, rel=1e-10, abs=1e-10)
+
+
+def _case(loss: str, seed: int) -> tuple[np.ndarray, list[Any], int]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(12, 2))
+    if loss == "hinge":
+        return X, [1.0 if a * b > 0 else -1.0 for a, b in X], 1
+    if loss == "bce":
+        return X, [1.0 if a > b else 0.0 for a, b in X], 1
+    if loss == "cross_entropy":
+        return X, [int(a > 0) + int(b > 0) for a, b in X], 3
+    return X, (X[:, 0] * X[:, 1] + 0.1 * rng.normal(size=12)).tolist(), 1
+
+
+@pytest.mark.parametrize("loss", train.LOSSES)
+@settings(max_examples=max(3, settings.default.max_examples // 20))
+@given(
+    activation=st.sampled_from(sorted(ACTIVATIONS)),
+    adam=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_every_named_loss_replays_like_eager_mode(
+    loss: str, activation: str, adam: bool, seed: int
+) -> None:
+    X, y, nout = _case(loss, seed)
+    runs = []
+    for replay in (False, True):
+        # Biases start at 0.1, not 0: with balanced labels the output bias of a zero start gets
+        # a gradient that is exactly 0 up to rounding, and a sample whose hidden units are all
+        # dead is then classified by the sign of that rounding noise.
+        model = MLP(2, [4, nout], activation=activation, bias_init=0.1, seed=seed)
+        # Adam's step g/(|g| + eps) turns rounding noise in a near-zero gradient (sums may add
+        # in another order) into changes of up to lr/eps times that noise; a larger eps than
+        # the default 1e-8 keeps the comparison at rounding level.
+        opt: optim.Optimizer = (
+            optim.Adam(model.parameters(), lr=0.05, eps=1e-4)
+            if adam
+            else optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        )
+        hist = train.fit(model, X, y, loss=loss, optimizer=opt, l2=1e-3, steps=4, replay=replay)
+        runs.append((hist, [p.data for p in model.parameters()]))
+    (eager, p_eager), (replayed, p_replayed) = runs
+    _assert_same_history(eager, replayed)
+    assert p_replayed == pytest.approx(p_eager, rel=1e-12, abs=1e-12)
+
+
+def test_replay_refuses_mini_batches() -> None:
+    X, y = data.make_moons(30, seed=0)
+    msg = (
+        r"fit: replay=True needs full-batch training, but batch_size=10 is less than the 30 "
+        r"samples: a replayed graph keeps the data it was captured with"
+    )
+    with pytest.raises(ValueError, match=msg):
+        train.fit(MLP(2, [3, 1]), X, data.to_signed(y), batch_size=10, replay=True)
+    # A batch as large as the data set is full-batch.
+    hist = train.fit(MLP(2, [3, 1]), X, data.to_signed(y), batch_size=30, steps=3, replay=True)
+    assert hist.mode == "replay"
+
+
+def test_replay_must_be_true_false_or_none() -> None:
+    with pytest.raises(TypeError, match="Trainer: replay must be True, False or None, got 'yes'"):
+        Trainer(MLP(2, [1]), replay="yes")  # type: ignore[arg-type]
+
+
+class _Subclassed(MLP):
+    """A user's model class: its forward pass could look at values, so it is not assumed static."""
+
+
+def _mse_fn(m: Module, xs: list[list[float]], ts: list[Any]) -> tuple[Value, list[Any]]:
+    ps = [m.forward(row)[0] for row in xs]
+    return losses.mse(ps, ts), ps
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "mode"),
+    [
+        (lambda: MLP(2, [3, 1]), {}, "replay"),
+        (lambda: MLP(2, [3, 1]), {"loss": "mse"}, "replay"),
+        (lambda: MLP(2, [3, 1], fused=False), {}, "replay"),
+        (lambda: MLP(2, [3, 1]), {"batch_size": 10}, "eager"),
+        (lambda: MLP(2, [3, 1]), {"steps": 2}, "eager"),
+        (lambda: MLP(2, [3, 1]), {"replay": False}, "eager"),
+        (lambda: MLP(2, [3, 1]), {"steps": 1, "replay": True}, "replay"),
+        (lambda: MLP(2, [3, 1]), {"loss": _mse_fn}, "eager"),
+        (lambda: MLP(2, [3, 1], activation=lambda v: v.tanh()), {}, "eager"),
+        (lambda: _Subclassed(2, [3, 1]), {}, "eager"),
+    ],
+)
+def test_automatic_mode_replays_only_static_full_batch_graphs(
+    model: Any, kwargs: dict[str, Any], mode: str
+) -> None:
+    X, y = data.make_moons(20, seed=0)
+    args: dict[str, Any] = {"steps": 4, **kwargs}
+    replay = args.pop("replay", None)
+    tr = Trainer(model(), loss=args.pop("loss", "hinge"), replay=replay)
+    hist = tr.fit(X, data.to_signed(y), **args)
+    assert hist.mode == mode and len(hist) == args["steps"]
+    assert (tr.compiled is not None) == (mode == "replay")
+    if tr.compiled is not None:
+        assert tr.compiled.root is not None and tr.compiled.n_inputs == len(tr.params)
+
+
+def _margin_violators(m: Module, xs: list[list[float]], ts: list[Any]) -> tuple[Value, list[Any]]:
+    # Python control flow on values: only the samples inside the margin build loss nodes.
+    ps = [m.forward(row)[0] for row in xs]
+    terms = [1.0 - t * p for p, t in zip(ps, ts) if t * p.data < 1.0]
+    return engine.sum(terms or [ps[0] * 0.0]) * (1.0 / len(ps)), ps
+
+
+def test_a_custom_loss_whose_graph_depends_on_values_is_caught() -> None:
+    X, y = data.make_moons(40, noise=0.1, seed=0)
+    ys = data.to_signed(y)
+    # Eager mode rebuilds the graph every step: fine.
+    eager = train.fit(MLP(2, [8, 1], seed=0), X, ys, loss=_margin_violators, lr=1.0, steps=3)
+    assert eager.mode == "eager" and len(eager) == 3
+    # Replayed, the first replayed step is compared with eager mode and the graphs differ.
+    tr = Trainer(MLP(2, [8, 1], seed=0), loss=_margin_violators, lr=1.0, replay=True)
+    with pytest.raises(ReplayDivergenceError, match=r"replay: at call 1, eager mode builds"):
+        tr.fit(X, ys, steps=3)
+    assert tr.steps_done == 1 and tr.history.loss == eager.loss[:1]
+
+
+def test_a_custom_loss_and_an_extra_parameter_replay_like_eager_mode() -> None:
+    X, y = data.make_regression_1d(30, seed=1)
+    runs = []
+    for replay in (False, True):
+        model = MLP(1, [6, 1], activation="tanh", seed=2)
+        scale = Parameter(0.5, label="scale")  # trained, but not part of the model
+
+        def scaled(m: Module, xs: list[list[float]], ts: list[Any]) -> tuple[Value, list[Any]]:
+            ps = [m.forward(row)[0] * scale for row in xs]  # noqa: B023 - used within the step
+            return losses.mse(ps, ts), ps
+
+        opt = optim.Adam([*model.parameters(), scale], lr=0.05)
+        hist = train.fit(
+            model, X, y, loss=scaled, optimizer=opt, steps=8, replay=replay, accuracy=None
+        )
+        runs.append((hist, scale.data))
+    (eager, s_eager), (replayed, s_replayed) = runs
+    _assert_same_history(eager, replayed)
+    assert s_replayed != 0.5 and s_replayed == pytest.approx(s_eager, rel=1e-12)
+
+
+def _jump_after_step_1(compiled: list[Any]) -> train.Callback:
+    def jump(rec: StepRecord, trainer: Trainer) -> None:
+        compiled.append(trainer.compiled)
+        if rec.step == 1:  # the two neurons' weights of MLP(1, [2]): logits ±800
+            first, second = trainer.model.parameters()[0], trainer.model.parameters()[2]
+            first.data, second.data = 800.0, -800.0
+
+    return jump
+
+
+def test_replay_recaptures_when_a_frozen_shift_no_longer_fits() -> None:
+    # Cross entropy's log-sum-exp shift is frozen at capture; logits moved by ±800 overflow it.
+    # The step is captured again (eager mode is fine there) and training goes on as eagerly.
+    X, y = [[1.0], [-1.0], [0.5]], [0, 1, 0]
+    runs = []
+    for replay in (False, True):
+        tr = Trainer(MLP(1, [2], seed=0), loss="cross_entropy", lr=0.1, replay=replay)
+        compiled: list[Any] = []
+        runs.append((tr.fit(X, y, steps=5, callbacks=[_jump_after_step_1(compiled)]), compiled))
+    (eager, _), (replayed, compiled) = runs
+    _assert_same_history(eager, replayed)
+    assert all(math.isfinite(v) for v in replayed.loss)
+    assert compiled[0] is compiled[1] and compiled[2] is not compiled[1]
+
+
+def test_replay_needs_predictions_from_the_loss_graph() -> None:
+    X, y = data.make_moons(10, seed=0)
+    ys = data.to_signed(y)
+
+    def numbers(m: Module, xs: list[list[float]], ts: list[Any]) -> tuple[Value, list[Any]]:
+        loss, ps = _mse_fn(m, xs, ts)
+        return loss, [p.data for p in ps]
+
+    def elsewhere(m: Module, xs: list[list[float]], ts: list[Any]) -> tuple[Value, list[Any]]:
+        loss, _ = _mse_fn(m, xs, ts)
+        return loss, [m.forward(row)[0] for row in xs]
+
+    acc = lambda p, t: train.accuracy(p, t)  # noqa: E731
+    msg = r"fit: with replay, predictions must be Values of the loss graph .* prediction 0 is float"
+    with pytest.raises(ValueError, match=msg):
+        train.fit(MLP(2, [2, 1]), X, ys, loss=numbers, accuracy=acc, steps=2, replay=True)
+    msg = "fit: with replay, predictions must be nodes of the loss graph"
+    with pytest.raises(ValueError, match=msg):
+        train.fit(MLP(2, [2, 1]), X, ys, loss=elsewhere, accuracy=acc, steps=2, replay=True)
+    # Without an accuracy the predictions are not read, and both train.
+    for fn in (numbers, elsewhere):
+        assert train.fit(MLP(2, [2, 1]), X, ys, loss=fn, steps=2, replay=True).mode == "replay"
