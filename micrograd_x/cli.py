@@ -267,10 +267,12 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
         l2=1e-4,
         schedule=schedule,
         steps=steps,
+        replay=args.replay,
         progress=not args.no_progress,
     )
     final = accuracy(predict(model, X), list(y))
     first = history.first_step(1.0)
+    print(f"steps run in {history.mode} mode", file=out)
 
     # The figures: every file goes through a temporary file and a rename.
     paths = [folder / name for name in DEMO_FILES]
@@ -403,6 +405,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=0, help="seed of the data and the model (0)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    demo.add_argument(
+        "--replay",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="capture the loss graph once and replay it each step, or rebuild it each step "
+        "(default: replay when the run has at least 3 steps)",
+    )
     demo.set_defaults(run=_demo)
 
     draw = sub.add_parser(

@@ -356,6 +356,19 @@ def test_demo_shows_a_progress_bar(capsys: pytest.CaptureFixture[str], tmp_path:
     assert "3 steps" in out and "final accuracy:" in out
 
 
+@needs_dot
+@pytest.mark.parametrize(
+    ("flags", "mode"), [((), "replay"), (("--replay",), "replay"), (("--no-replay",), "eager")]
+)
+def test_demo_replays_the_loss_graph_unless_told_not_to(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, flags: tuple[str, ...], mode: str
+) -> None:
+    args = ("demo", "--out", str(tmp_path), "--steps", "3", "--no-progress", *flags)
+    code, out, err = run(capsys, *args)
+    assert code == 0 and err == ""
+    assert f"steps run in {mode} mode" in out
+
+
 # ---------------------------------------------------------------------------------------------
 # python -m micrograd_x
 
