@@ -408,7 +408,7 @@ class Trainer:
         return self.replay
 
     def step(self, X: list[list[float]], y: list[Any]) -> StepRecord:
-        """One training step on a batch: measure, update, record.
+        """One training step on a batch: measure, update, record (always eager).
 
         Args:
             X: The batch's input rows (lists of floats).
