@@ -25,6 +25,7 @@ from micrograd_x.ops import (
     DOT,
     ELU,
     ERF,
+    ERFC,
     EXP,
     GELU,
     LEAKY_RELU,
@@ -174,9 +175,12 @@ class Value:
             label: An optional name for diagrams and reprs.
 
         Raises:
-            TypeError: If ``data`` is not a real number (a string, ``None``, a complex number).
+            TypeError: If ``data`` is not a real number (a string, ``None``, a complex number),
+                or ``label`` is not a string.
             ValueError: If ``data`` is NaN or infinite.
         """
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str or None, got {type(label).__name__}")
         self.data = _to_float(data, "Value")
         self.grad = 0.0
         self.op = None
@@ -359,6 +363,10 @@ class Value:
         """The error function."""
         return _apply1(ERF, self)
 
+    def erfc(self) -> Value:
+        """The complementary error function 1 − erf x."""
+        return _apply1(ERFC, self)
+
     def max(self, other: Value | float) -> Value:
         """The larger of ``self`` and ``other``; ties send the gradient to ``self``."""
         return _apply2(MAX, self, _coerce_or_raise(other, "max"))
@@ -424,10 +432,15 @@ def _infinite_partial(op: Op, inputs: tuple[float, ...]) -> NonDifferentiableErr
     )
 
 
+def _overflowing_partial(op: Op, inputs: tuple[float, ...]) -> OverflowError:
+    args = ", ".join(repr(a) for a in inputs)
+    return OverflowError(f"{op.name}: a local derivative overflows a float at inputs ({args})")
+
+
 def _check_partials(op: Op, parts: tuple[Any, ...], inputs: tuple[float, ...]) -> None:
     for p in parts:
         if not p - p == 0.0:
-            raise _infinite_partial(op, inputs)
+            raise _overflowing_partial(op, inputs)
 
 
 def _apply1(op: Op, x: Value, params: Mapping[str, float] | None = None) -> Value:
@@ -436,12 +449,14 @@ def _apply1(op: Op, x: Value, params: Mapping[str, float] | None = None) -> Valu
     out = op.forward(a, **kw)
     try:
         (d,) = op.partials(out, a, **kw)
-    except (ZeroDivisionError, OverflowError):
+    except ZeroDivisionError:  # the rule divided by zero: the derivative is infinite
         raise _infinite_partial(op, (a,)) from None
+    except OverflowError:
+        raise _overflowing_partial(op, (a,)) from None
     if not out - out == 0.0:
         raise _not_finite(op, out, (a,))
     if op.checked_partials and not d - d == 0.0:
-        raise _infinite_partial(op, (a,))
+        raise _overflowing_partial(op, (a,))
     v = _new(Value)
     v._n = 0
     v.data = out
@@ -462,12 +477,14 @@ def _apply2(op: Op, x: Value, y: Value) -> Value:
     out = op.forward(a, b)
     try:
         d0, d1 = op.partials(out, a, b)
-    except (ZeroDivisionError, OverflowError):
+    except ZeroDivisionError:  # the rule divided by zero: the derivative is infinite
         raise _infinite_partial(op, (a, b)) from None
+    except OverflowError:
+        raise _overflowing_partial(op, (a, b)) from None
     if not out - out == 0.0:
         raise _not_finite(op, out, (a, b))
     if op.checked_partials and not (d0 - d0 == 0.0 and d1 - d1 == 0.0):
-        raise _infinite_partial(op, (a, b))
+        raise _overflowing_partial(op, (a, b))
     v = _new(Value)
     v._n = 0
     v.data = out
@@ -490,8 +507,10 @@ def _applyn(op: Op, parents: tuple[Value, ...], params: Mapping[str, float] | No
     out = op.forward(*datas, **kw)
     try:
         parts = tuple(op.partials(out, *datas, **kw))
-    except (ZeroDivisionError, OverflowError):
+    except ZeroDivisionError:  # the rule divided by zero: the derivative is infinite
         raise _infinite_partial(op, datas) from None
+    except OverflowError:
+        raise _overflowing_partial(op, datas) from None
     if not out - out == 0.0:
         raise _not_finite(op, out, datas)
     if op.checked_partials:

@@ -26,6 +26,7 @@ __all__ = [
     "DOT",
     "ELU",
     "ERF",
+    "ERFC",
     "EXP",
     "GELU",
     "LEAKY_RELU",
@@ -51,6 +52,7 @@ __all__ = [
     "Op",
     "cos",
     "erf",
+    "erfc",
     "exp",
     "get",
     "log",
@@ -254,6 +256,15 @@ def sigmoid(x: Any) -> Any:
 
 
 @overload
+def erfc(x: float) -> float: ...
+@overload
+def erfc(x: Value) -> Value: ...
+def erfc(x: Any) -> Any:
+    """Complementary error function 1 − erf x of a float (a float) or of a Value (a node)."""
+    return math.erfc(x) if _is_number(x) else x.erfc()
+
+
+@overload
 def erf(x: float) -> float: ...
 @overload
 def erf(x: Value) -> Value: ...
@@ -292,6 +303,15 @@ def _div(x: float, y: float) -> float:
     if y == 0.0:
         raise ZeroDivisionError(f"div: division by zero ({x!r} / {y!r})")
     return x / y
+
+
+def _tanh_partials(out: Any, x: Any) -> tuple[Any, ...]:
+    # 1 − tanh² x cancels to 0 once tanh x rounds to ±1 (|x| > 19), though the derivative is
+    # 4e/(1 + e)² with e = exp(−2|x|) > 0; as a graph, the same is 4σ(2x)σ(−2x).
+    if _is_number(x):
+        e = math.exp(-2.0 * abs(x))
+        return (4.0 * e / ((1.0 + e) * (1.0 + e)),)
+    return (4.0 * sigmoid(2.0 * x) * sigmoid(-2.0 * x),)
 
 
 def _sigmoid(x: float) -> float:
@@ -575,27 +595,27 @@ SIN = register(Op("sin", "sin", 1, math.sin, lambda out, x: (cos(x),), formula="
 # cos x;  d/dx = -sin x
 COS = register(Op("cos", "cos", 1, math.cos, lambda out, x: (-sin(x),), formula="cos x"))
 
-# tanh x;  d/dx = 1 - tanh² x (reuses the output)
+# tanh x;  d/dx = 1 - tanh² x, computed without cancellation where tanh x is near ±1
 TANH = register(
     Op(
         "tanh",
         "tanh",
         1,
         math.tanh,
-        lambda out, x: (1.0 - out * out,),
+        _tanh_partials,
         Domain(box=_EXTREME),
         formula="tanh x",
     )
 )
 
-# σ(x) = 1/(1 + e^-x);  d/dx = σ(x)(1 - σ(x))
+# σ(x) = 1/(1 + e^-x);  d/dx = σ(x)(1 - σ(x)) = σ(x)σ(−x) (no cancellation where σ(x) ≈ 1)
 SIGMOID = register(
     Op(
         "sigmoid",
         "σ",
         1,
         _sigmoid,
-        lambda out, x: (out * (1.0 - out),),
+        lambda out, x: (out * sigmoid(-x),),
         Domain(box=_EXTREME),
         formula="1 / (1 + e^−x)",
     )
@@ -670,27 +690,40 @@ ERF = register(
     )
 )
 
-# GELU, exact (erf) form: x·Φ(x);  d/dx = Φ(x) + x·φ(x)
+# erfc x = 1 − erf x, accurate where erf x is near 1;  d/dx = −2/√π · e^(−x²)
+ERFC = register(
+    Op(
+        "erfc",
+        "erfc",
+        1,
+        math.erfc,
+        lambda out, x: (-_TWO_OVER_SQRT_PI * exp(-(x * x)),),
+        formula="1 − erf x",
+    )
+)
+
+# GELU, exact (erf) form: x·Φ(x);  d/dx = Φ(x) + x·φ(x), with Φ(x) = erfc(−x/√2)/2 (accurate in
+# the left tail, where 1 + erf(x/√2) cancels)
 GELU = register(
     Op(
         "gelu",
         "GELU",
         1,
         _gelu,
-        lambda out, x: (0.5 * (1.0 + erf(x * _SQRT_HALF)) + x * _INV_SQRT_2PI * exp(-0.5 * x * x),),
+        lambda out, x: (0.5 * erfc(-x * _SQRT_HALF) + x * _INV_SQRT_2PI * exp(-0.5 * x * x),),
         Domain(box=((-8.0, 8.0),)),
         formula="x·Φ(x), Φ the standard normal CDF (exact erf form, PyTorch's default)",
     )
 )
 
-# SiLU (swish): x·σ(x);  d/dx = σ(x)(1 + x(1 − σ(x)))
+# SiLU (swish): x·σ(x);  d/dx = σ(x)(1 + x(1 − σ(x))), with 1 − σ(x) = σ(−x)
 SILU = register(
     Op(
         "silu",
         "SiLU",
         1,
         lambda x: x * _sigmoid(x),
-        lambda out, x: (sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x))),),
+        lambda out, x: (sigmoid(x) * (1.0 + x * sigmoid(-x)),),
         Domain(box=((-30.0, 30.0),)),
         formula="x·σ(x)",
     )

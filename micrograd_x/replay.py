@@ -16,7 +16,9 @@ their captured values; a constant computed from values (the ``max`` shift of a s
 it. Pass ``check=n`` to compare the next ``n`` runs with eager mode: a graph that comes out
 different, or a result that differs, raises :class:`ReplayDivergenceError`. Sums and dot
 products may add in another order than eager mode, so results agree to rounding (about 1e-15
-relative), and a kink hit exactly (a relu of 0) may take the other side on one of them.
+relative), and a kink hit exactly (a relu of 0) may take the other side on one of them. Where a
+local derivative is infinite (``sqrt`` or ``x ** 0.5`` at 0), eager mode refuses to build the
+node; a replay's ``forward`` computes the value and its ``backward`` raises the op's error.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # numpy has no erf or erfc: these call the float functions per element (a C loop calling a
 # Python function: slower than the other kernels), so erf and gelu match eager mode exactly.
 _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
+_erfc_ufunc = np.frompyfunc(math.erfc, 1, 1)
 _gelu_ufunc = np.frompyfunc(ops.GELU.forward, 1, 1)
 
 
@@ -86,10 +89,20 @@ def _erf(x: Array) -> Array:
     return np.asarray(_erf_ufunc(x), dtype=np.float64)
 
 
+def _erfc(x: Array) -> Array:
+    return np.asarray(_erfc_ufunc(x), dtype=np.float64)
+
+
 def _sigmoid(x: Array) -> Array:
     # The two stable branches of ops._sigmoid: exp never sees a positive argument.
     e = np.exp(-np.abs(x))
     return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _tanh_partials(out: Array, x: Array) -> tuple[Any, ...]:
+    # As ops: 4e/(1 + e)² with e = exp(−2|x|), exact where 1 − tanh² x cancels.
+    e = np.exp(-2.0 * np.abs(x))
+    return (4.0 * e / ((1.0 + e) * (1.0 + e)),)
 
 
 def _pow_fwd(x: Array, k: float) -> Array:
@@ -115,12 +128,11 @@ def _powv_partials(out: Array, a: Array, b: Array) -> tuple[Any, ...]:
 
 
 def _gelu_partials(out: Array, x: Array) -> tuple[Any, ...]:
-    return (0.5 * (1.0 + _erf(x * _SQRT_HALF)) + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x),)
+    return (0.5 * _erfc(-x * _SQRT_HALF) + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x),)
 
 
 def _silu_partials(out: Array, x: Array) -> tuple[Any, ...]:
-    s = _sigmoid(x)
-    return (s * (1.0 + x * (1.0 - s)),)
+    return (_sigmoid(x) * (1.0 + x * _sigmoid(-x)),)
 
 
 def _sum_fwd(xs: Array) -> Array:
@@ -154,8 +166,8 @@ KERNELS: Mapping[Op, Kernel] = {
     ops.ABS: Kernel(np.abs, lambda out, x: (np.sign(x),)),
     ops.SIN: Kernel(np.sin, lambda out, x: (np.cos(x),)),
     ops.COS: Kernel(np.cos, lambda out, x: (-np.sin(x),)),
-    ops.TANH: Kernel(np.tanh, lambda out, x: (1.0 - out * out,)),
-    ops.SIGMOID: Kernel(_sigmoid, lambda out, x: (out * (1.0 - out),)),
+    ops.TANH: Kernel(np.tanh, _tanh_partials),
+    ops.SIGMOID: Kernel(_sigmoid, lambda out, x: (out * _sigmoid(-x),)),
     ops.RELU: Kernel(lambda x: np.maximum(x, 0.0), lambda out, x: (x > 0.0,)),
     ops.LEAKY_RELU: Kernel(
         lambda x, slope=0.01: np.where(x > 0.0, x, slope * x),
@@ -170,6 +182,7 @@ KERNELS: Mapping[Op, Kernel] = {
         lambda out, x: (_sigmoid(x),),
     ),
     ops.ERF: Kernel(_erf, lambda out, x: (_TWO_OVER_SQRT_PI * np.exp(-(x * x)),)),
+    ops.ERFC: Kernel(_erfc, lambda out, x: (-_TWO_OVER_SQRT_PI * np.exp(-(x * x)),)),
     ops.GELU: Kernel(_gelu, _gelu_partials),
     ops.SILU: Kernel(lambda x: x * _sigmoid(x), _silu_partials),
     ops.MAX: Kernel(lambda x, y: np.where(x >= y, x, y), lambda out, x, y: (x >= y, x < y)),

@@ -115,7 +115,14 @@ def test_exp_overflow(x: float) -> None:
 def test_other_overflows_name_the_op() -> None:
     _raises(OverflowError, lambda: Value(1e300) * Value(1e300), "mul", "1e+300")
     _raises(OverflowError, lambda: Value(10.0) ** 400, "pow", "10.0", "400")
-    _raises(NonDifferentiableError, lambda: Value(1.0) / Value(1e-200), "div", "1e-200")
+    # A finite derivative too large for a float is an overflow, not an infinite derivative.
+    err = _raises(OverflowError, lambda: Value(1.0) / Value(1e-200), "div", "1e-200", "overflows")
+    assert not isinstance(err, NonDifferentiableError)
+    _raises(OverflowError, lambda: Value(5e-324).log(), "log", "5e-324", "overflows")
+
+
+def test_label_must_be_text() -> None:
+    _raises(TypeError, lambda: Value(1.0, label=5), "Value", "label", "int")  # type: ignore[arg-type]
 
 
 def test_backward_overflow_is_reported() -> None:

@@ -122,6 +122,7 @@ CLOSED_FORMS: list[tuple[str, tuple[float, ...], dict[str, float], float, tuple[
     ("elu", (-1.0,), {"alpha": 2.0}, 2.0 * (math.exp(-1.0) - 1.0), (2.0 * math.exp(-1.0),)),
     ("softplus", (0.0,), {}, math.log(2.0), (0.5,)),
     ("erf", (0.0,), {}, 0.0, (SQPI,)),
+    ("erfc", (0.0,), {}, 1.0, (-SQPI,)),
     ("gelu", (0.0,), {}, 0.0, (0.5,)),
     ("silu", (0.0,), {}, 0.0, (0.5,)),
     ("max", (1.0, 2.0), {}, 2.0, (0.0, 1.0)),
@@ -190,6 +191,7 @@ MATH = {
     "cos": math.cos,
     "tanh": math.tanh,
     "erf": math.erf,
+    "erfc": math.erfc,
 }
 
 
@@ -217,9 +219,10 @@ def test_saturating_ops_are_finite_at_extremes(name: str, x: float) -> None:
     exact = mp_forward(MP, name, [MP.mpf(x)], {})
     assert _ulps(out.data, exact) <= 4.0 or abs(out.data - float(exact)) < 1e-300
     assert gradcheck(lambda t: apply(name, t), [x]), name
-    # The derivatives in closed form: tanh' = 1 - tanh², σ' = σ(1 - σ), softplus' = σ.
-    s = float(mp_forward(MP, "sigmoid", [MP.mpf(x)], {}))
-    want = {"tanh": 1.0 - math.tanh(x) ** 2, "sigmoid": s * (1.0 - s), "softplus": s}[name]
+    # The derivatives in closed form, in mpmath: tanh' = sech², σ' = σ(1 - σ), softplus' = σ.
+    s = mp_forward(MP, "sigmoid", [MP.mpf(x)], {})
+    exact_d = {"tanh": MP.sech(MP.mpf(x)) ** 2, "sigmoid": s * (1 - s), "softplus": s}[name]
+    want = float(exact_d)
     assert math.isclose(v.grad, want, rel_tol=1e-12, abs_tol=1e-300)
 
 

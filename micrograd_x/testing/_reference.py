@@ -54,6 +54,7 @@ FLOAT_FORWARD: dict[str, Callable[..., float]] = {
     "elu": lambda x, alpha=1.0: x if x > 0.0 else alpha * math.expm1(x),
     "softplus": _f_softplus,
     "erf": math.erf,
+    "erfc": math.erfc,
     "gelu": lambda x: 0.5 * x * math.erfc(-x / math.sqrt(2.0)),
     "silu": lambda x: x * _f_sigmoid(x),
     "max": lambda x, y: x if x >= y else y,
@@ -122,6 +123,8 @@ def mp_forward(ctx: Any, name: str, args: Sequence[Any], params: dict[str, float
         return ctx.log1p(ctx.exp(x))
     if name == "erf":
         return ctx.erf(x)
+    if name == "erfc":
+        return ctx.erfc(x)
     if name == "gelu":
         return x * ctx.erfc(-x / ctx.sqrt(2)) / 2
     if name == "silu":
@@ -282,6 +285,10 @@ class MPValue:
     def erf(self) -> MPValue:
         """The error function."""
         return self._op("erf")
+
+    def erfc(self) -> MPValue:
+        """The complementary error function."""
+        return self._op("erfc")
 
     def max(self, o: object) -> MPValue:
         """The larger of the two."""
