@@ -296,6 +296,10 @@ def cross_entropy(
     return _reduce("cross_entropy", terms, reduction)
 
 
+_PROB_SUM_TOL = 1e-3
+"""How far a sample's probabilities may sum from 1: loose enough for finite-difference checks."""
+
+
 def cross_entropy_from_probs(
     probs: Sequence[Value | float] | Sequence[Sequence[Value | float]],
     target: Sequence[float] | Sequence[Sequence[float]],
@@ -315,8 +319,9 @@ def cross_entropy_from_probs(
         The loss node.
 
     Raises:
-        ValueError: If lengths differ, a target is outside [0, 1], or a probability with a
-            non-zero target is <= 0 (its log does not exist).
+        ValueError: If lengths differ, a target or a probability is outside [0, 1], a sample's
+            probabilities do not sum to 1 (within 1e-3), or a probability with a non-zero target
+            is 0 (its log does not exist).
         TypeError: If a target is not a number.
     """
     name = "cross_entropy_from_probs"
@@ -334,6 +339,17 @@ def cross_entropy_from_probs(
         if len(ps) != len(ts):
             raise ValueError(
                 f"{name}: sample {i} has {len(ps)} probabilities but {len(ts)} targets"
+            )
+        for j, p in enumerate(ps):
+            if not 0.0 <= p.data <= 1.0:
+                raise ValueError(
+                    f"{name}: probability {p.data!r} (sample {i}, class {j}) is not in [0, 1]"
+                )
+        total = math.fsum(p.data for p in ps)
+        if abs(total - 1.0) > _PROB_SUM_TOL:
+            raise ValueError(
+                f"{name}: the probabilities of sample {i} sum to {total!r}, not 1; pass a full "
+                "distribution (e.g. a softmax output) or use cross_entropy on logits"
             )
         parts = []
         for j, (p, y) in enumerate(zip(ps, ts)):

@@ -8,6 +8,7 @@ Imports: the standard library, :mod:`micrograd_x.engine` and :mod:`micrograd_x.i
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from abc import ABC, abstractmethod
@@ -20,6 +21,7 @@ from micrograd_x.init import Initializer, Sampler, SeedLike
 
 __all__ = [
     "ACTIVATIONS",
+    "MAX_CONFIG_PARAMETERS",
     "MLP",
     "Activation",
     "Layer",
@@ -609,6 +611,27 @@ class MLP(Module):
         return f"MLP({self.name!r}: {dims}, {self.num_parameters()} parameters)"
 
 
+MAX_CONFIG_PARAMETERS = 10_000_000
+"""The largest model :func:`from_config` builds: a guard against corrupt sizes in a saved file."""
+
+
+def _parameter_count(config: dict[str, Any]) -> int:
+    """The number of parameters a config describes (0 where its sizes are not integers)."""
+
+    def size(v: object) -> int:
+        return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
+
+    widths = [size(config.get("nin"))]
+    kind = config.get("type")
+    if kind == "MLP" and isinstance(config.get("sizes"), list):
+        widths += [size(n) for n in config["sizes"]]
+    elif kind == "Layer":
+        widths.append(size(config.get("nout")))
+    elif kind == "Neuron":
+        widths.append(1)
+    return sum((a + 1) * b for a, b in itertools.pairwise(widths))
+
+
 def from_config(config: dict[str, Any], seed: SeedLike | Sampler = 0) -> Module:
     """Build a module from :meth:`Module.config` data (parameters freshly initialized).
 
@@ -625,6 +648,12 @@ def from_config(config: dict[str, Any], seed: SeedLike | Sampler = 0) -> Module:
     if not isinstance(config, dict):
         raise ValueError(f"from_config: expected a dict, got {type(config).__name__}")
     kind = config.get("type")
+    count = _parameter_count(config)
+    if count > MAX_CONFIG_PARAMETERS:
+        raise ValueError(
+            f"from_config: the {kind} architecture has {count:,} parameters, more than the "
+            f"{MAX_CONFIG_PARAMETERS:,} a scalar engine can reasonably build; is the file corrupt?"
+        )
     common = {"bias": bool(config.get("bias", True)), "fused": bool(config.get("fused", True))}
     try:
         if kind == "MLP":

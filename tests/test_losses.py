@@ -319,6 +319,12 @@ def test_invalid_probabilities() -> None:
         losses.cross_entropy_from_probs([Value(1.0), Value(0.0)], [0.0, 1.0])
     with pytest.raises(ValueError, match=rf"{name}: probability -0.5"):
         losses.cross_entropy_from_probs([Value(-0.5), Value(1.5)], [0.5, 0.5])
+    with pytest.raises(
+        ValueError, match=r"probability 1\.5 \(sample 0, class 1\) is not in \[0, 1\]"
+    ):
+        losses.cross_entropy_from_probs([Value(0.5), Value(1.5)], [0.5, 0.5])
+    with pytest.raises(ValueError, match=r"probabilities of sample 0 sum to 0\.6, not 1"):
+        losses.cross_entropy_from_probs([0.25, 0.35], [0.0, 1.0])
     with pytest.raises(ValueError, match=rf"{name}: target 1.5 \(sample 0, class 0\) is not in"):
         losses.cross_entropy_from_probs([0.5, 0.5], [1.5, 0.0])
     with pytest.raises(ValueError, match=rf"{name}: sample 0 has 2 probabilities but 3 targets"):

@@ -353,3 +353,12 @@ def test_mlp_output_is_deterministic_and_finite(x: list[float], seed: int) -> No
     ya, yb = a(x), b(x)
     assert isinstance(ya, Value) and isinstance(yb, Value)
     assert ya.data == yb.data and math.isfinite(ya.data)
+
+
+def test_from_config_refuses_absurd_sizes_without_building() -> None:
+    from micrograd_x.nn import from_config
+
+    config = MLP(2, [3, 1]).config()
+    config["sizes"] = [1_000_000_000, 1]
+    with pytest.raises(ValueError, match=r"from_config: the MLP architecture has 4,000,000,001"):
+        from_config(config)
