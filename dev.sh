@@ -69,7 +69,9 @@ case "$task" in
     ;;
   test)
     ensure_graphviz
-    ensure_venv test
+    # The bench extra too: the suite runs the benchmark harness at tiny sizes (it imports
+    # micrograd only there), so the harness cannot rot unnoticed.
+    ensure_venv test,bench
     export PATH="$PWD/$VENV/bin:$PATH"
     profile=dev
     [ -n "${CI:-}" ] && profile=ci
