@@ -330,7 +330,7 @@ class _Parser:
         self.functions = functions()
         self.depth = 0
 
-    # -- helpers --------------------------------------------------------------------------------
+    # -- utilities ------------------------------------------------------------------------------
 
     def peek(self, ahead: int = 0) -> _Token:
         # Tokens are read lazily, so the first error in reading order is the one reported

@@ -204,7 +204,7 @@ def _kernel(op: Op) -> Kernel:
 
 
 # ---------------------------------------------------------------------------------------------
-# Index helpers.
+# Index utilities.
 
 
 def _as_slice(idx: Index) -> Sel:

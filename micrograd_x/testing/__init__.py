@@ -207,7 +207,7 @@ class GradcheckError(AssertionError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Helpers.
+# Utilities.
 
 
 def _floats(inputs: Sequence[Any], where: str) -> list[float]:
