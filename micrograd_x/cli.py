@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from micrograd_x import ops
+from micrograd_x._files import write_atomic_with
 from micrograd_x.engine import Value
 from micrograd_x.expr import ExpressionError, ParseError, Program, functions, parse
 
@@ -500,25 +499,11 @@ def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
     """Write a file through a temporary file in the same folder, then rename it into place.
 
     Args:
-        path: The destination.
+        path: The destination (its folder is created if needed).
         write: Called with the temporary path; it must create the file there.
 
     Raises:
         OSError: If writing or renaming fails; the destination is then left as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    write_atomic_with(path, write)

@@ -8,14 +8,13 @@ Imports: the standard library and :mod:`micrograd_x.nn`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from micrograd_x._files import write_atomic
 from micrograd_x.nn import Module, from_config
 
 __all__ = [
@@ -74,24 +73,7 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
     """
     target = Path(path)
     text = json.dumps(to_dict(model), indent=1, allow_nan=False) + "\n"
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private (0600); keep the old file's mode, else the usual 0644.
-        try:
-            mode = target.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomic(target, text)
     return target
 
 

@@ -8,13 +8,13 @@ the standard library and ``nbformat``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from micrograd_x._files import write_atomic
 
 __all__ = ["NOTEBOOKS", "build", "main"]
 
@@ -914,14 +914,7 @@ def _text(nb: nbformat.NotebookNode) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
 
 
 def main(argv: list[str] | None = None) -> int:
