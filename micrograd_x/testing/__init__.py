@@ -358,6 +358,14 @@ def _analytic(
     result = f(*leaves)
     outs = _as_outputs(result)
     pattern = _pattern(result, outs)
+    rows = _backward_rows(outs, leaves, backward_fn)
+    return rows, outs, leaves, pattern
+
+
+def _backward_rows(
+    outs: Sequence[Any], leaves: Sequence[Value], backward_fn: Callable[[Value], Any]
+) -> list[list[float]]:
+    """One Jacobian row per output: backward from it with every leaf's grad zeroed first."""
     rows = []
     for out in outs:
         for leaf in leaves:
@@ -367,7 +375,7 @@ def _analytic(
             rows.append([float(leaf.grad) for leaf in leaves])
         else:
             rows.append([0.0] * len(leaves))
-    return rows, outs, leaves, pattern
+    return rows
 
 
 def _bits(rows: Sequence[Sequence[float]]) -> list[list[str]]:
@@ -384,15 +392,7 @@ def _reentrancy(
 ) -> list[str]:
     """Repeat backward on the same graph, then on an identical fresh graph: bit-identical?"""
     problems = []
-    again = []
-    for out in outs:
-        for leaf in leaves:
-            leaf.grad = 0.0
-        if isinstance(out, Value):
-            backward_fn(out)
-            again.append([float(leaf.grad) for leaf in leaves])
-        else:
-            again.append([0.0] * len(leaves))
+    again = _backward_rows(outs, leaves, backward_fn)
     if _bits(again) != _bits(rows):
         problems.append(
             f"a second backward pass on the same graph (leaf grads zeroed) gave {again}, the "
