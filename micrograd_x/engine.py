@@ -276,8 +276,19 @@ class Value:
             parts.append(f"label={self.label!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
-    def __float__(self) -> float:
+    def item(self) -> float:
+        """The node's number (``data``), as PyTorch's ``Tensor.item()``; it leaves the graph."""
         return self.data
+
+    def __float__(self) -> float:
+        # math.tanh(x), float(x) and numpy's float conversion all come here: returning the
+        # number would silently drop x from the graph (its gradient would be wrong, not absent).
+        raise TypeError(
+            "a Value cannot become a float implicitly (float(x), math.tanh(x), ...): that "
+            "would drop it from the graph and its gradient would be silently wrong. Use the "
+            "Value's own op (x.tanh(), x.exp(), or micrograd_x.tanh(x), micrograd_x.exp(x), ...) "
+            "to stay differentiable, or x.item() / x.data for the number."
+        )
 
     # -- comparisons on data (equality and hashing stay by identity) --------------------------
 

@@ -140,6 +140,22 @@ def _backward_takes_an_upstream_gradient() -> None:
     assert mx.Value.backward.__doc__
 
 
+# ---------------------------------------------------------------------------------------------
+# Silently wrong gradients (issue 12, items 1-5).
+
+
+@trap("12.1 math.tanh(x) detaches x", "x.grad 0.462 instead of 0.855, no error")
+def _math_functions_refuse_values() -> None:
+    x = Value(0.5)
+    for f in (math.tanh, math.exp, math.sqrt, float, math.isfinite, math.floor):
+        with pytest.raises(TypeError, match=r"x\.tanh\(\).*x\.item\(\)"):
+            f(x)  # type: ignore[operator]
+    y = x.tanh() * x  # what the message says to write
+    y.backward()
+    assert math.isclose(x.grad, math.tanh(0.5) + 0.5 * (1 - math.tanh(0.5) ** 2), rel_tol=1e-15)
+    assert x.item() == x.data == 0.5 and type(x.item()) is float
+
+
 @pytest.mark.parametrize("t", TRAPS, ids=[t.id for t in TRAPS])
 def test_trap(t: Trap) -> None:
     t.check()
