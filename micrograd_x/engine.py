@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -56,13 +56,10 @@ __all__ = [
     "backward",
     "constant",
     "dot",
-    "grad",
     "gradients",
-    "hessian",
     "name_scope",
     "sum",
     "topological_order",
-    "value_and_grad",
     "zero_grad",
 ]
 
@@ -993,79 +990,3 @@ def zero_grad(values: Iterable[Value]) -> None:
     """Set ``grad`` to 0.0 on each of ``values`` (e.g. a model's parameters)."""
     for v in values:
         v.grad = 0.0
-
-
-# -------------------------------------------------------------------------------------------
-# Functional transforms.
-
-
-def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
-    idx = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    for i in idx:
-        if not -nargs <= i < nargs:
-            raise IndexError(f"grad: argnums {i} is out of range for {nargs} argument(s)")
-    return tuple(i % nargs for i in idx)
-
-
-def value_and_grad(
-    f: Callable[..., Value | float], argnums: int | Sequence[int] = 0
-) -> Callable[..., tuple[Any, Any]]:
-    """Turn ``f`` into a function returning ``(f(*args), df/d args[argnums])``.
-
-    Called with numbers, the result holds floats and ``f`` sees fresh leaves. Called with
-    ``Value`` arguments, the gradients are ``Value`` graphs of them, so transforms compose:
-    ``grad(grad(f))(x)`` is the second derivative.
-
-    Args:
-        f: A function of scalars returning a ``Value`` (or a plain number).
-        argnums: The position, or positions, of the arguments to differentiate.
-
-    Returns:
-        A function returning ``(value, gradient)``, the gradient a tuple when ``argnums`` is.
-    """
-
-    def wrapped(*args: Value | float) -> tuple[Any, Any]:
-        idx = _argnums(argnums, len(args))
-        # Any Value argument (not only the differentiated ones) may be an outer transform's
-        # variable, so the gradient must stay a graph of it.
-        nested = any(isinstance(a, Value) for a in args)
-        call: list[Any] = list(args)
-        for i in idx:
-            if not isinstance(call[i], Value):
-                call[i] = Value(call[i])
-        out = f(*call)
-        wrt: list[Value] = [call[i] for i in idx]
-        gs = gradients(out, wrt, create_graph=nested)  # type: ignore[arg-type]
-        value = out if nested or not isinstance(out, Value) else out.data
-        return value, (gs[0] if isinstance(argnums, int) else tuple(gs))
-
-    return wrapped
-
-
-def grad(f: Callable[..., Value | float], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
-    """Turn ``f`` into a function returning df/d args[argnums]; see :func:`value_and_grad`."""
-    vg = value_and_grad(f, argnums)
-
-    def wrapped(*args: Value | float) -> Any:
-        return vg(*args)[1]
-
-    return wrapped
-
-
-def hessian(f: Callable[..., Value | float]) -> Callable[..., list[list[float]]]:
-    """Turn ``f`` into a function returning its matrix of second derivatives at the arguments.
-
-    Meant for small functions: it builds the gradient graphs once, then differentiates each.
-    """
-
-    def wrapped(*args: float) -> list[list[float]]:
-        leaves = [Value(a) for a in args]
-        out = f(*leaves)
-        first = gradients(out, leaves, create_graph=True)  # type: ignore[arg-type]
-        rows = []
-        for g in first:
-            row = gradients(g, leaves) if isinstance(g, Value) else [0.0] * len(leaves)
-            rows.append([float(x) for x in row])
-        return rows
-
-    return wrapped
