@@ -13,6 +13,7 @@ import inspect
 import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from micrograd_x import ops
@@ -63,8 +64,9 @@ __all__ = [
     "zero_grad",
 ]
 
-_scope: str | None = None
-"""The module scope new nodes are tagged with (set by :func:`name_scope`)."""
+_SCOPE: ContextVar[str | None] = ContextVar("micrograd_x.name_scope", default=None)
+"""The module scope new nodes are tagged with (set by :func:`name_scope`), per thread and task."""
+_scope_now = _SCOPE.get
 
 _new = object.__new__
 
@@ -93,7 +95,8 @@ def name_scope(name: str) -> Iterator[str]:
     """Tag every node created inside the block with a module scope, for grouping in diagrams.
 
     Scopes nest with dots: ``name_scope("layer1")`` then ``name_scope("neuron3")`` gives
-    ``"layer1.neuron3"``.
+    ``"layer1.neuron3"``. The scope lives in a :class:`contextvars.ContextVar`, so threads (and
+    asyncio tasks) building models at the same time each see only their own.
 
     Args:
         name: The scope's name (a module's name).
@@ -101,13 +104,13 @@ def name_scope(name: str) -> Iterator[str]:
     Yields:
         The full dotted scope.
     """
-    global _scope
-    outer = _scope
-    _scope = name if outer is None else f"{outer}.{name}"
+    outer = _SCOPE.get()
+    scope = name if outer is None else f"{outer}.{name}"
+    token = _SCOPE.set(scope)
     try:
-        yield _scope
+        yield scope
     finally:
-        _scope = outer
+        _SCOPE.reset(token)
 
 
 class Value:
@@ -191,7 +194,7 @@ class Value:
         self.op = None
         self.params = None
         self.label = label
-        self.scope = _scope
+        self.scope = _scope_now()
         self._p0 = self._p1 = self._pn = None
         self._d0 = self._d1 = self._dn = None
         self._n = 0
@@ -553,7 +556,7 @@ def _apply1(op: Op, x: Value, params: Mapping[str, float] | None = None) -> Valu
     v.op = op
     v.params = params
     v.label = None
-    v.scope = _scope
+    v.scope = _scope_now()
     v._p0 = x
     v._d0 = d
     v._p1 = v._d1 = v._pn = v._dn = None
@@ -581,7 +584,7 @@ def _apply2(op: Op, x: Value, y: Value) -> Value:
     v.op = op
     v.params = None
     v.label = None
-    v.scope = _scope
+    v.scope = _scope_now()
     v._p0 = x
     v._p1 = y
     v._d0 = d0
@@ -611,7 +614,7 @@ def _applyn(op: Op, parents: tuple[Value, ...], params: Mapping[str, float] | No
     v.op = op
     v.params = params
     v.label = None
-    v.scope = _scope
+    v.scope = _scope_now()
     v._p0 = v._p1 = v._d0 = v._d1 = None
     v._pn = parents
     v._dn = parts
