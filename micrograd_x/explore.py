@@ -350,10 +350,9 @@ class Explorer:
             self._widget = w
         return w
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         try:
-            bundle: dict[str, Any] = self.widget._repr_mimebundle_(include, exclude)
-            return bundle
+            return self.widget._repr_mimebundle_(include=include, exclude=exclude)
         except Exception as e:  # a display method never raises: fall back to the picture
             note = f"(static picture: {e})"
             return {
