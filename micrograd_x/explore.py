@@ -40,6 +40,7 @@ from micrograd_x.explore_state import (
     equation_names,
     explain_html,
     highlights,
+    post_order,
     schedule,
     state,
     trace_values,
@@ -74,7 +75,7 @@ def _number(x: object, where: str) -> float:
 
 def _clone(root: Value) -> Value:
     """A private copy of ``root``'s graph: same ops, inputs, values, labels and scopes."""
-    _, values = trace_values(root)
+    values = post_order(root)
     index = {v: k for k, v in enumerate(values)}
     copies: list[Value] = []
     for v in values:

@@ -29,6 +29,7 @@ __all__ = [
     "equation_names",
     "explain_html",
     "highlights",
+    "post_order",
     "schedule",
     "state",
     "trace_values",
@@ -58,17 +59,12 @@ class Step:
     edges: tuple[int, ...]
 
 
-def trace_values(root: Value) -> tuple[Graph, list[Value]]:
-    """Trace ``root`` and list its ``Value`` objects in the trace's node order.
+def post_order(root: Value) -> list[Value]:
+    """``root`` and every value it depends on, in :func:`micrograd_x.graph.trace`'s node order.
 
-    The list follows :func:`micrograd_x.graph.trace`'s documented order (depth-first post-order,
-    inputs in argument order); every node is checked against the trace.
-
-    Raises:
-        TypeError: If ``root`` is not a ``Value``.
-        RuntimeError: If the list and the trace disagree.
+    That order is documented: depth-first post-order, inputs in argument order, so the ``k``-th
+    value here is the trace's node ``vk``.
     """
-    graph = trace(root)
     order: list[Value] = []
     seen = {root}
     stack: list[tuple[Value, tuple[Value, ...], int]] = [(root, root.parents, 0)]
@@ -83,6 +79,20 @@ def trace_values(root: Value) -> tuple[Graph, list[Value]]:
         else:
             stack.pop()
             order.append(v)
+    return order
+
+
+def trace_values(root: Value) -> tuple[Graph, list[Value]]:
+    """Trace ``root`` and list its ``Value`` objects in the trace's node order.
+
+    Every listed value is checked against its traced node.
+
+    Raises:
+        TypeError: If ``root`` is not a ``Value``.
+        RuntimeError: If the list and the trace disagree.
+    """
+    graph = trace(root)
+    order = post_order(root)
     ok = len(order) == len(graph.nodes) and all(
         v.data == n.data and (None if v.op is None else v.op.name) == n.op
         for v, n in zip(order, graph.nodes)
