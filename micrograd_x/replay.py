@@ -1,8 +1,8 @@
 """Trace once, replay fast: re-run a captured graph of ``Value`` nodes as vectorized numpy work.
 
 :func:`capture` (a loss of parameters) and :func:`compile_function` (a function of scalars)
-build a graph once and compile it into a :class:`Replay`: node op codes and parent indices in numpy arrays,
-grouped so that every node of one op at one depth is computed by one array operation, forward and
+build a graph once and compile it into a :class:`Replay`: node op codes and parent indices in
+numpy arrays, grouped so that every node of one op at one depth is computed by one array operation, forward and
 backward. Imports numpy, :mod:`micrograd_x.ops` and :mod:`micrograd_x.engine`.
 
 Semantics are those of ``jax.jit``: the *structure* (which ops, on which inputs, in which order)
@@ -552,8 +552,8 @@ class Replay:
     """A graph captured once and compiled into vectorized numpy work.
 
     Build one with :func:`capture` or :func:`compile_function` (or directly from a built graph
-    and its inputs). The program has one row per captured node: the inputs first, then the frozen nodes
-    (leaves that are not inputs, and nodes that depend on no input), then the computed nodes,
+    and its inputs). The program has one row per captured node: the inputs first, then the frozen
+    nodes (leaves that are not inputs, and nodes that depend on no input), then the computed nodes,
     grouped by (depth, op, parameters, arity) so each group is one array operation.
 
     Values may be one set of inputs (shape ``(n_inputs,)``) or a batch (shape
