@@ -3,7 +3,8 @@
 :func:`capture` (a loss of parameters) and :func:`compile_function` (a function of scalars)
 build a graph once and compile it into a :class:`Replay`: node op codes and parent indices in
 numpy arrays, grouped so that every node of one op at one depth is computed by one array
-operation, forward and backward. Imports numpy, :mod:`micrograd_x.ops` and :mod:`micrograd_x.engine`.
+operation, forward and backward. Imports numpy, :mod:`micrograd_x.ops` and
+:mod:`micrograd_x.engine`.
 
 Semantics are those of ``jax.jit``: the *structure* (which ops, on which inputs, in which order)
 is fixed when the graph is captured; only the values of the inputs change from run to run. Python
