@@ -98,6 +98,8 @@ class _Computed:
 
     def __init__(self, root: Value) -> None:
         copy = _clone(root)
+        if copy.label is None:
+            copy.label = "out"  # equations read "out.grad = 1" rather than a node id
         copy.backward()  # the engine's own backward, on a private copy
         self.root = copy
         self.graph, self.values = trace_values(copy)

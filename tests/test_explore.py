@@ -144,6 +144,12 @@ def test_schedule_ends_at_the_engines_gradients(seed: int) -> None:
         assert final[idx] == pytest.approx((up - dn) / (2 * h), rel=1e-5, abs=1e-7)
 
 
+def test_an_unlabelled_output_is_called_out() -> None:
+    ex = explore(lambda x: x * x, x=0.5)
+    assert ex.steps[0].lines == ("out.grad = 1",)
+    assert ex.state()["caption"] == "out = 0.25 at x = 0.5"
+
+
 def test_a_value_used_twice_accumulates_in_two_steps() -> None:
     x = Value(3.0, label="x")
     y = x * x
