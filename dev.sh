@@ -7,7 +7,8 @@
 #
 # Each task creates .venv on first use and reinstalls only when pyproject.toml changes, so a second
 # run is fast. On Debian/Ubuntu, as root (or with passwordless sudo), missing system packages
-# (python3-venv, Graphviz's `dot`) are installed with apt-get.
+# (python3-venv, Graphviz's `dot`, and for the tests Chromium and its driver) are installed with
+# apt-get.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -40,6 +41,16 @@ ensure_graphviz() {
   fi
 }
 
+ensure_chromium() {
+  # The explorer's saved page is tested in a real browser: the system's headless Chromium.
+  command -v chromium >/dev/null && command -v chromedriver >/dev/null && return 0
+  if ! apt_install chromium chromium-driver; then
+    say "Chromium and its driver are missing and could not be installed automatically."
+    say "Install them yourself: 'sudo apt-get install chromium chromium-driver' (Debian/Ubuntu)."
+    say "Without them the browser tests fail under CI and are skipped elsewhere."
+  fi
+}
+
 ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating $VENV"
@@ -69,6 +80,7 @@ case "$task" in
     ;;
   test)
     ensure_graphviz
+    ensure_chromium
     # The bench extra too: the suite runs the benchmark harness at tiny sizes (it imports
     # micrograd only there), so the harness cannot rot unnoticed.
     ensure_venv test,bench

@@ -58,6 +58,7 @@ CASES: dict[str, tuple[Callable[[Scale], list[Row]], str]] = {
     "demo": (_demo, "micrograd's demo step: MLP(2,[16,16,1]), 100 moons, hinge + 1e-4 L2"),
     "big": (_big, "MLP(2,[64,64,1]) on 1,000 points: replay steps and memory across them"),
     "render": (_render, "drawing the demo's loss graph collapsed by module"),
+    "explore": (lambda s: __import__("benchmarks.explore").explore.rows(s), "explorer slider"),
 }
 
 

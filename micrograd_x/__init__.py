@@ -45,6 +45,7 @@ from micrograd_x.transforms import grad, hessian, value_and_grad
 if TYPE_CHECKING:
     from micrograd_x import data, init, losses, nn, optim, replay, serialize, train
     from micrograd_x.chainrule import explain
+    from micrograd_x.explore import explore
     from micrograd_x.nn import MLP, Layer, Module, Neuron
     from micrograd_x.render import draw
     from micrograd_x.train import fit
@@ -62,6 +63,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     # Lazy too, so `python -m micrograd_x.render` runs a module the package has not imported.
     "draw": ("micrograd_x.render", "draw"),
     "explain": ("micrograd_x.chainrule", "explain"),
+    "explore": ("micrograd_x.explore", "explore"),
 }
 
 
@@ -104,6 +106,7 @@ __all__ = [
     "erfc",
     "exp",
     "explain",
+    "explore",
     "fit",
     "grad",
     "gradients",
