@@ -26,14 +26,36 @@ from numpy.typing import NDArray
 
 from micrograd_x import ops
 from micrograd_x.engine import Parameter, Value, topological_order
-from micrograd_x.nn import Module
+from micrograd_x.nn import MLP, Layer, Module, Neuron
 from micrograd_x.replay import KERNELS, Kernel
 
-__all__ = ["BatchReplay", "NotBatchableError"]
+__all__ = ["BatchReplay", "NotBatchableError", "dense_order"]
 
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
 Sel = slice | Index
+
+
+def dense_order(model: Module) -> list[Value]:
+    """The model's parameters with each layer's weights as one neuron-major block, then biases.
+
+    In a flat array in this order, a layer's weight matrix and bias vector are contiguous
+    (:class:`BatchReplay` then reads them as views). Modules other than :class:`Neuron`,
+    :class:`Layer` and :class:`MLP` keep :meth:`Module.parameters`' order.
+    """
+    if isinstance(model, MLP):
+        layers: list[list[Neuron]] = [list(layer.neurons) for layer in model.layers]
+    elif isinstance(model, Layer):
+        layers = [list(model.neurons)]
+    elif isinstance(model, Neuron):
+        layers = [[model]]
+    else:
+        return list(model.parameters())
+    out: list[Value] = []
+    for neurons in layers:
+        out += [w for n in neurons for w in n.w]
+        out += [n.b for n in neurons if n.b is not None]
+    return out
 
 
 class NotBatchableError(TypeError):
@@ -108,7 +130,12 @@ class _Elementwise:
         for slot, d in zip(self._slots, parts):
             if slot.kind == "C" or (isinstance(d, float) and d == 0.0):
                 continue
-            c = G if isinstance(d, float) and d == 1.0 else np.broadcast_to(d * G, G.shape)
+            if isinstance(d, float) and d == 1.0:
+                c = G
+            else:
+                c = d * G
+                if c.shape != G.shape:
+                    c = np.broadcast_to(c, G.shape)
             slot.send(gP, gV, c)
 
 
@@ -153,7 +180,10 @@ class _Dense:
             gW = np.einsum("mb,mkb->mk", G, X3)
             assert not isinstance(self._x, slice)
             np.add.at(gV, self._x, W[:, :, None] * G[:, None, :])
-        if self._unique:
+        if isinstance(self._wsel, slice):
+            gw = gP[self._wsel]  # a view: the layer's weights are one block
+            gw += gW.ravel()
+        elif self._unique:
             gP[self._w] += gW
         else:
             np.add.at(gP, self._w, gW)

@@ -122,6 +122,8 @@ class Optimizer(ABC):
         self.steps = 0
         # While step_array runs: each group's state as arrays (None: self.state is current).
         self._arrays: list[dict[str, Any]] | None = None
+        # The order of each group's parameters in step_array's arrays (None: group order).
+        self._order: list[list[Value]] | None = None
 
     def _check(self, group: ParamGroup) -> None:  # noqa: B027 - optional hook, no-op by default
         """Validate a group's options (overridden by each optimizer that has any)."""
@@ -152,6 +154,36 @@ class Optimizer(ABC):
         self._arrays = None
         self.steps = 0
 
+    def array_order(self, preferred: Sequence[Value] = ()) -> list[Value]:
+        """Choose (and return) the order of the parameters in :meth:`step_array`'s arrays.
+
+        Group by group (each group is one contiguous range), each group's parameters in their
+        order in ``preferred``, then those not in it in group order. The update of a parameter
+        does not depend on its neighbours, so any order gives the same result; a caller picks
+        one that keeps its own blocks contiguous (a layer's weight matrix).
+
+        Args:
+            preferred: Parameters in the order wanted.
+
+        Returns:
+            Every parameter, in the arrays' order.
+        """
+        self.sync_state()
+        rank = {id(p): i for i, p in enumerate(preferred)}
+        order: list[list[Value]] = []
+        for grp in self.param_groups:
+            first = sorted((p for p in grp.params if id(p) in rank), key=lambda p: rank[id(p)])
+            order.append(first + [p for p in grp.params if id(p) not in rank])
+        self._order = order
+        return [p for ps in order for p in ps]
+
+    def _group_order(self) -> list[list[Value]]:
+        if self._order is None or [len(o) for o in self._order] != [
+            len(g.params) for g in self.param_groups
+        ]:
+            self._order = [list(g.params) for g in self.param_groups]
+        return self._order
+
     def step_array(self, x: NDArray[Any], g: NDArray[Any]) -> None:
         """Update parameter values held in one array, in place, by the same rule as :meth:`step`.
 
@@ -160,7 +192,8 @@ class Optimizer(ABC):
         :meth:`step` calls itself).
 
         Args:
-            x: The values of :attr:`params`, in that order (float64, shape ``(n,)``).
+            x: The values of :attr:`params`, in the order of :meth:`array_order` (float64,
+                shape ``(n,)``; by default the order of :attr:`params`).
             g: Their gradients, same shape.
 
         Raises:
@@ -175,13 +208,14 @@ class Optimizer(ABC):
                 f"{type(self).__name__}.step_array: expected arrays of shape ({n_all},), got "
                 f"{x.shape} and {g.shape}"
             )
+        order = self._group_order()
         if self._arrays is None:
-            self._arrays = [self._group_arrays(grp) for grp in self.param_groups]
+            self._arrays = [self._group_arrays(ps) for ps in order]
         new_x = np.empty_like(x)
         states: list[dict[str, Any]] = []
         off = 0
-        for group, arrays in zip(self.param_groups, self._arrays):
-            n = len(group.params)
+        for group, arrays, ps in zip(self.param_groups, self._arrays, order):
+            n = len(ps)
             sl = slice(off, off + n)
             off += n
             st = dict(arrays)
@@ -193,7 +227,7 @@ class Optimizer(ABC):
             if not ok.all():
                 j = int(np.flatnonzero(~ok)[0])
                 raise OverflowError(
-                    f"{type(self).__name__}.step: the update of {group.params[j]!r} is not "
+                    f"{type(self).__name__}.step: the update of {ps[j]!r} is not "
                     f"finite (grad {float(g[sl][j])!r}, lr {group.lr!r}); lower the learning rate"
                 )
             new_x[sl] = new
@@ -202,10 +236,10 @@ class Optimizer(ABC):
         x[:] = new_x
         self._arrays = states
 
-    def _group_arrays(self, group: ParamGroup) -> dict[str, Any]:
+    def _group_arrays(self, params: list[Value]) -> dict[str, Any]:
         import numpy as np
 
-        states = [self.state.get(id(p), {}) for p in group.params]
+        states = [self.state.get(id(p), {}) for p in params]
         keys = {k for st in states for k in st}
         out: dict[str, Any] = {}
         for k in keys:
@@ -221,9 +255,9 @@ class Optimizer(ABC):
         """Write the state kept as arrays by :meth:`step_array` back into :attr:`state`."""
         if self._arrays is None:
             return
-        for group, arrays in zip(self.param_groups, self._arrays):
+        for ps, arrays in zip(self._group_order(), self._arrays):
             cols = {k: v.tolist() for k, v in arrays.items()}
-            for j, p in enumerate(group.params):
+            for j, p in enumerate(ps):
                 self.state[id(p)] = {k: vals[j] for k, vals in cols.items()}
         self._arrays = None
 

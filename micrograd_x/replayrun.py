@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from micrograd_x.batchreplay import BatchReplay
+from micrograd_x.batchreplay import BatchReplay, dense_order
 from micrograd_x.engine import Value, zero_grad
 from micrograd_x.lossspec import NamedLoss, ScoreAccuracy
 from micrograd_x.nn import Module, Neuron
@@ -131,9 +131,12 @@ class BatchRun(EagerRun):
         assert isinstance(loss_fn, NamedLoss)
         self.loss_fn = loss_fn
         model, opt = trainer.model, trainer.optimizer
-        layout = list(opt.params)
+        # Each layer's weights as one contiguous (neurons × inputs) block, then its biases, so
+        # the replay reads and writes them as views.
+        preferred = dense_order(model)
+        layout = opt.array_order(preferred)
         where = {id(p): i for i, p in enumerate(layout)}
-        for p in model.parameters():
+        for p in [*preferred, *model.parameters()]:
             if id(p) not in where:
                 where[id(p)] = len(layout)
                 layout.append(p)
@@ -180,12 +183,14 @@ class BatchRun(EagerRun):
         mi = self.model_idx
         if l2:
             pm = P[mi]
-            loss = loss + float((pm * pm).sum()) * l2
+            loss = loss + float(pm @ pm) * l2
             # d(l2·Σp·p)/dp = l2·p + l2·p, as the product node's two partials give it.
             wp = l2 * pm
             G[mi] += wp + wp
-        if not (math.isfinite(loss) and np.isfinite(G).all()):
-            raise FloatingPointError("replay: the loss or a gradient is not finite")
+            if not np.isfinite(G).all():
+                raise FloatingPointError("replay: a gradient is not finite")
+        if not math.isfinite(loss):
+            raise FloatingPointError("replay: the loss is not finite")
         gm = G[mi]
         self._fresh = False
         return loss, self._accuracy(scores, y, idx), math.sqrt(float(gm @ gm)), len(y)
