@@ -147,8 +147,12 @@ class _Dense:
     previous layer's outputs are) and ``b`` broadcast over the batch.
     """
 
-    def __init__(self, start: int, w: Index, x: Index, b: Index | None, unique: bool) -> None:
+    def __init__(
+        self, start: int, w: Index, x: Index, b: Index | None, unique: bool, nin: int
+    ) -> None:
         self.start, self.stop = start, start + w.shape[0]
+        # Inputs that are all placeholders (the first layer) need no gradient.
+        self._gx = bool(np.any(x >= nin))
         self._w = w
         self._wsel: Sel = _sel(w.ravel()) if unique else w
         self._shared = bool(np.all(x == x[0]))
@@ -174,7 +178,8 @@ class _Dense:
         if self._shared:
             X = V[self._x]
             gW = G @ X.T
-            _add(gV, self._x, W.T @ G, True)
+            if self._gx:
+                _add(gV, self._x, W.T @ G, True)
         else:
             X3 = V[self._x]
             gW = np.einsum("mb,mkb->mk", G, X3)
@@ -253,6 +258,7 @@ class BatchReplay:
             groups.setdefault((depth[key], op.name, opts, sig), []).append(node)
             kind[key] = ("N", None)
         rows: dict[int, int] = {id(x): i for i, x in enumerate(xs)}
+        self._nin = nin
         self._groups: list[_Elementwise | _Dense] = []
         start = nin
         at = {id(node): i for i, node in enumerate(order)}
@@ -268,7 +274,7 @@ class BatchReplay:
 
             # Members in the order of their first parent: neuron order for a layer, and the
             # order of the previous block for an activation, so blocks stay consecutive.
-            members.sort(key=lambda m: [pos(p) for p in m.parents])
+            members.sort(key=lambda m: [pos(p) for p in m.parents[:2]])
             grp: _Elementwise | _Dense
             if op is ops.DOT:
                 grp = self._dense(start, members, slots_kind, pos)
@@ -326,7 +332,7 @@ class BatchReplay:
         )
         b = np.array([pos(m.parents[-1]) for m in members], np.intp) if has_bias else None
         both = w.ravel() if b is None else np.concatenate([w.ravel(), b])
-        return _Dense(start, w, x, b, _unique(both))
+        return _Dense(start, w, x, b, _unique(both), self._nin)
 
     def _buffers_for(self, batch: int) -> tuple[Array, Array]:
         buf = self._buffers.get(batch)
