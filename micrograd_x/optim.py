@@ -1,7 +1,7 @@
 """Optimizers (SGD, Adam, AdamW), learning-rate schedules and a learning-rate range test.
 
 The update rules follow PyTorch's formulas for the same settings, written out in each class's
-docstring. Optimizers read ``float(p.grad)`` (a gradient may be a ``Value`` after
+docstring. Optimizers read each gradient as a float (the ``data`` of a ``Value`` gradient after
 ``backward(create_graph=True)``) and write ``p.data``; they build no graph. The same rule also
 updates parameter values held in one numpy array (:meth:`Optimizer.step_array`, used by replayed
 training), with the per-parameter state kept as arrays until :meth:`Optimizer.sync_state`.
@@ -48,6 +48,12 @@ def _number(where: str, name: str, v: object, low: float = 0.0, strict: bool = F
     if f < low or (strict and f == low):
         raise ValueError(f"{where}: {name} must be {'>' if strict else '>='} {low}, got {v!r}")
     return f
+
+
+def _grad(p: Value) -> float:
+    """A parameter's gradient as a float (a Value gradient, from create_graph, gives its data)."""
+    g: Any = p.grad
+    return float(g.data) if isinstance(g, Value) else float(g)
 
 
 def _sqrt(v: Any) -> Any:
@@ -219,7 +225,8 @@ class Optimizer(ABC):
             sl = slice(off, off + n)
             off += n
             st = dict(arrays)
-            new = np.broadcast_to(self._update(x[sl], g[sl], st, group), (n,))
+            with np.errstate(all="ignore"):  # a non-finite update is reported below
+                new = np.broadcast_to(self._update(x[sl], g[sl], st, group), (n,))
             st = {k: np.array(np.broadcast_to(v, (n,)), dtype=np.float64) for k, v in st.items()}
             ok = np.isfinite(new)
             for v in st.values():
@@ -275,11 +282,12 @@ class Optimizer(ABC):
         for group in self.param_groups:
             for p in group.params:
                 st = dict(self.state.get(id(p), ()))
-                new = self._update(p.data, float(p.grad), st, group)
+                g = _grad(p)
+                new = self._update(p.data, g, st, group)
                 if not (math.isfinite(new) and all(map(math.isfinite, st.values()))):
                     raise OverflowError(
                         f"{type(self).__name__}.step: the update of {p!r} is not finite "
-                        f"(grad {float(p.grad)!r}, lr {group.lr!r}); lower the learning rate"
+                        f"(grad {g!r}, lr {group.lr!r}); lower the learning rate"
                     )
                 updates.append((p, new, st))
         self.steps += 1
