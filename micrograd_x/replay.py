@@ -588,10 +588,10 @@ class Replay:
                 :meth:`sync` can address them; ``False`` frees the eager graph.
 
         Raises:
-            TypeError: If ``root`` or an input is not a ``Value``.
+            TypeError: If ``root`` or an input is not a ``Value``, or an op of the graph has
+                no numpy kernel (see :data:`KERNELS`).
             ValueError: If an input is not a leaf or appears twice, or ``check`` needs
                 ``rebuild``.
-            NotImplementedError: If an op of the graph has no kernel.
         """
         if not isinstance(root, Value):
             raise TypeError(f"replay: the output must be a Value, got {type(root).__name__}")
