@@ -85,13 +85,16 @@ def _unique(idx: Index) -> bool:
 class _Slot:
     """One input position of a group: batched rows of V, parameters of P, or constants."""
 
-    __slots__ = ("kind", "sel", "unique", "values")
+    __slots__ = ("assign", "idx", "kind", "sel", "unique", "values")
 
     def __init__(self, kind: str, idx: Index, values: Array | None = None) -> None:
         self.kind = kind  # "B" (batched row), "P" (parameter), "C" (constant)
+        self.idx = idx
         self.sel: Sel = _sel(idx)
         self.unique = _unique(idx)
         self.values = values
+        # Whether this slot's gradient is the only one its rows get: written, not added.
+        self.assign = False
 
     def read(self, P: Array, V: Array) -> Array:
         if self.kind == "B":
@@ -103,7 +106,10 @@ class _Slot:
 
     def send(self, gP: Array, gV: Array, c: Array) -> None:
         if self.kind == "B":
-            _add(gV, self.sel, c, self.unique)
+            if self.assign:
+                gV[self.sel] = c
+            else:
+                _add(gV, self.sel, c, self.unique)
         elif self.kind == "P":
             _add(gP, self.sel, c.sum(axis=1), self.unique)
 
@@ -128,15 +134,32 @@ class _Elementwise:
         ins = [s.read(P, V) for s in self._slots]
         parts = self._d(V[self.start : self.stop], *ins, **self.params)
         for slot, d in zip(self._slots, parts):
-            if slot.kind == "C" or (isinstance(d, float) and d == 0.0):
+            if slot.kind == "C":
+                continue
+            if isinstance(d, float) and d == 0.0:
+                if slot.assign:
+                    gV[slot.sel] = 0.0
                 continue
             if isinstance(d, float) and d == 1.0:
                 c = G
+            elif slot.assign and isinstance(slot.sel, slice) and np.shape(d) == G.shape:
+                np.multiply(d, G, out=gV[slot.sel])  # written in place: no temporary
+                continue
             else:
                 c = d * G
                 if c.shape != G.shape:
                     c = np.broadcast_to(c, G.shape)
             slot.send(gP, gV, c)
+
+    def targets(self) -> list[Index]:
+        """The batched rows this group sends gradients to, one array per slot."""
+        return [s.idx for s in self._slots if s.kind == "B"]
+
+    def plan(self, count: NDArray[np.intp]) -> None:
+        """Write (not add) the gradients of rows that get no other contribution."""
+        for s in self._slots:
+            if s.kind == "B":
+                s.assign = s.unique and bool(np.all(count[s.idx] == 1))
 
 
 class _Dense:
@@ -159,6 +182,18 @@ class _Dense:
         self._x: Sel | Index = _sel(x[0]) if self._shared else x
         self._b: Sel | None = None if b is None else _sel(b)
         self._unique = unique
+        self._xrows = x[0] if self._shared else x.ravel()
+        self._assign = False
+
+    def targets(self) -> list[Index]:
+        """The batched rows this group sends gradients to."""
+        return [self._xrows] if self._gx else []
+
+    def plan(self, count: NDArray[np.intp]) -> None:
+        """Write (not add) the inputs' gradients when they get no other contribution."""
+        self._assign = (
+            self._shared and _unique(self._xrows) and bool(np.all(count[self._xrows] == 1))
+        )
 
     def _weights(self, P: Array) -> Array:
         if isinstance(self._wsel, slice):
@@ -167,10 +202,13 @@ class _Dense:
 
     def forward(self, P: Array, V: Array) -> None:
         W = self._weights(P)
-        out = W @ V[self._x] if self._shared else np.einsum("mk,mkb->mb", W, V[self._x])
+        out = V[self.start : self.stop]
+        if self._shared:
+            np.matmul(W, V[self._x], out=out)
+        else:
+            out[...] = np.einsum("mk,mkb->mb", W, V[self._x])
         if self._b is not None:
             out += P[self._b][:, None]
-        V[self.start : self.stop] = out
 
     def backward(self, P: Array, V: Array, gP: Array, gV: Array) -> None:
         G = gV[self.start : self.stop]
@@ -178,7 +216,11 @@ class _Dense:
         if self._shared:
             X = V[self._x]
             gW = G @ X.T
-            if self._gx:
+            if self._gx and self._assign and isinstance(self._x, slice):
+                np.matmul(W.T, G, out=gV[self._x])
+            elif self._gx and self._assign:
+                gV[self._x] = W.T @ G
+            elif self._gx:
                 _add(gV, self._x, W.T @ G, True)
         else:
             X3 = V[self._x]
@@ -297,6 +339,19 @@ class BatchReplay:
             self._groups.append(grp)
         self._out_rows = np.array([rows[id(o)] for o in outs], np.intp)
         self._out_sel = _sel(self._out_rows)
+        # How many gradient contributions each row gets in backward: rows that get exactly one
+        # are written by it (no zeroing, no addition); the others are zeroed first.
+        count = np.zeros(start, np.intp)
+        np.add.at(count, self._out_rows, 1)
+        for grp in self._groups:
+            for target in grp.targets():
+                np.add.at(count, target, 1)
+        for grp in self._groups:
+            grp.plan(count)
+        zero = np.flatnonzero(count[nin:] != 1) + nin
+        self._zero: Sel | None = _sel(zero.astype(np.intp)) if len(zero) else None
+        # An output that also feeds another node (or appears twice) is added into.
+        self._add_out = bool(np.any(count[self._out_rows] != 1))
         self._n_rows = start
         self._nin = nin
         self.n_nodes = start - nin
@@ -380,8 +435,12 @@ class BatchReplay:
         if V is None:
             raise RuntimeError("batch replay: call forward() before backward()")
         gV = self._buffers_for(V.shape[1])[1]
-        gV.fill(0.0)
-        gV[self._out_sel] = g_out.T
+        if self._zero is not None:
+            gV[self._zero] = 0.0
+        if self._add_out:
+            np.add.at(gV, self._out_rows, g_out.T)
+        else:
+            gV[self._out_sel] = g_out.T
         with np.errstate(all="ignore"):
             for grp in reversed(self._groups):
                 grp.backward(P, V, gP, gV)

@@ -148,11 +148,21 @@ class BatchRun(EagerRun):
             slice(0, n_model) if bool(np.all(idx == np.arange(n_model))) else idx
         )
         self.replay = BatchReplay(model, layout)
-        # The named loss checks its targets and options once, on the whole training set.
-        k = model.nout
-        zeros: list[Any] = [[0.0] * k if loss_fn.spec.multi_output else 0.0 for _ in ys]
-        loss_fn.spec.fn(zeros, ys, **loss_fn.options)
+        # The named loss checks its targets and options once, with its own errors: every
+        # distinct target (the data's labels are a handful of values) at a zero prediction.
         self.y = np.asarray(ys, dtype=np.float64)
+        distinct = np.unique(self.y).tolist()
+        k = model.nout
+        zeros: list[Any] = [[0.0] * k if loss_fn.spec.multi_output else 0.0 for _ in distinct]
+        if loss_fn.spec.multi_output:
+            distinct = [int(t) if float(t).is_integer() else t for t in distinct]
+        try:
+            loss_fn.spec.fn(zeros, distinct, **loss_fn.options)
+        except (TypeError, ValueError):
+            # Again on every sample, so the error names the sample as eager mode would.
+            every: list[Any] = [[0.0] * k if loss_fn.spec.multi_output else 0.0 for _ in ys]
+            loss_fn.spec.fn(every, ys, **loss_fn.options)
+            raise
         self.P = np.fromiter((p.data for p in layout), np.float64, len(layout))
         self.G = np.zeros_like(self.P)
         self._fresh = False  # whether the Values hold P and G

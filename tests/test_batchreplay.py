@@ -296,3 +296,21 @@ def test_step_array_refuses_the_wrong_shape() -> None:
     o = optim.SGD([Parameter(1.0), Parameter(2.0)], lr=0.1)
     with pytest.raises(ValueError, match=r"expected arrays of shape \(2,\)"):
         o.step_array(np.zeros(3), np.zeros(3))
+
+
+@pytest.mark.parametrize(
+    ("loss", "y", "match"),
+    [
+        ("hinge", [1.0, -1.0, 1.0, 0.5], r"hinge: target 3 is 0.5; labels must be -1 or \+1"),
+        ("bce", [0.0, 1.0, 2.0, 1.0], r"target 2 is 2.0; targets must be in \[0, 1\]"),
+        ("cross_entropy", [0, 1, 5, 1], r"cross_entropy: target 2 is class 5, but there are 2"),
+    ],
+)
+def test_bad_targets_are_refused_as_eager_mode_refuses_them(
+    loss: str, y: list[float], match: str
+) -> None:
+    X = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]]
+    nout = 2 if loss == "cross_entropy" else 1
+    for replay in (False, True):
+        with pytest.raises(ValueError, match=match):
+            train.fit(MLP(2, [3, nout], seed=0), X, y, loss=loss, steps=3, replay=replay)
