@@ -43,17 +43,17 @@ Array = NDArray[np.float64]
 
 def sign_accuracy(scores: Array, targets: Array) -> float:
     """Labels ±1 with a score: correct when the signs agree (micrograd's demo rule)."""
-    return float(np.mean((scores[:, 0] > 0.0) == (targets > 0)))
+    return np.count_nonzero((scores[:, 0] > 0.0) == (targets > 0)) / len(targets)
 
 
 def logit_accuracy(scores: Array, targets: Array) -> float:
     """Labels 0/1 with a logit: correct when ``logit > 0`` iff the label is 1."""
-    return float(np.mean((scores[:, 0] > 0.0) == (targets > 0.5)))
+    return np.count_nonzero((scores[:, 0] > 0.0) == (targets > 0.5)) / len(targets)
 
 
 def argmax_accuracy(scores: Array, targets: Array) -> float:
     """Class indices with a row of scores: correct when the first largest score is the class."""
-    return float(np.mean(np.argmax(scores, axis=1) == targets))
+    return np.count_nonzero(np.argmax(scores, axis=1) == targets) / len(targets)
 
 
 def scores_of(preds: Sequence[Any]) -> Array:

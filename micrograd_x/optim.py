@@ -217,7 +217,7 @@ class Optimizer(ABC):
         order = self._group_order()
         if self._arrays is None:
             self._arrays = [self._group_arrays(ps) for ps in order]
-        new_x = np.empty_like(x)
+        news: list[tuple[slice, Any]] = []
         states: list[dict[str, Any]] = []
         off = 0
         for group, arrays, ps in zip(self.param_groups, self._arrays, order):
@@ -226,21 +226,25 @@ class Optimizer(ABC):
             off += n
             st = dict(arrays)
             with np.errstate(all="ignore"):  # a non-finite update is reported below
-                new = np.broadcast_to(self._update(x[sl], g[sl], st, group), (n,))
+                new = self._update(x[sl], g[sl], st, group)
             st = {k: np.array(np.broadcast_to(v, (n,)), dtype=np.float64) for k, v in st.items()}
-            ok = np.isfinite(new)
-            for v in st.values():
-                ok &= np.isfinite(v)
-            if not ok.all():
-                j = int(np.flatnonzero(~ok)[0])
+            ok = bool(np.isfinite(new).all()) and all(
+                bool(np.isfinite(v).all()) for v in st.values()
+            )
+            if not ok:
+                bad = ~np.isfinite(np.broadcast_to(new, (n,)))
+                for v in st.values():
+                    bad |= ~np.isfinite(v)
+                j = int(np.flatnonzero(bad)[0])
                 raise OverflowError(
                     f"{type(self).__name__}.step: the update of {ps[j]!r} is not "
                     f"finite (grad {float(g[sl][j])!r}, lr {group.lr!r}); lower the learning rate"
                 )
-            new_x[sl] = new
+            news.append((sl, new))
             states.append(st)
         self.steps += 1
-        x[:] = new_x
+        for sl, new in news:
+            x[sl] = new
         self._arrays = states
 
     def _group_arrays(self, params: list[Value]) -> dict[str, Any]:
