@@ -242,8 +242,9 @@ def table_rows(scale: Scale) -> list[Row]:
     """The scaling table (see the module docstring).
 
     The machine may be shared, so the engines take turns: each round times a short and a long
-    ``fit`` run (the step is the slope), then ``k`` steps of each other engine; ratios are
-    taken within a round and the median over the rounds is reported.
+    ``fit`` run (the step is the slope over ``k`` more steps, ``k`` chosen so they take about
+    half a second), then ``k`` steps of each other engine; ratios are taken within a round and
+    the median over the rounds is reported.
     """
     widths, points = SIZES[scale.name]
     rows: list[Row] = []
@@ -263,6 +264,11 @@ def table_rows(scale: Scale) -> list[Row]:
                 live = {name: f for name, f in others.items() if f is not None}
                 for f in live.values():  # warm-up (jax compiles here)
                     _steps_seconds(f, 0, 2)
+                # Enough steps that the fit runs' difference is not lost in the capture's own
+                # variation (about 0.1 s): half a second of the floor's steps, 20 at least.
+                if scale.name != "smoke":
+                    floor_s = _steps_seconds(live["numpy"], 2, 5)
+                    k = min(1000, max(20, int(0.5 / max(floor_s, 1e-6))))
                 times: dict[str, list[float]] = {name: [] for name in ["fit", *live]}
                 loss = 0.0
                 for r in range(rounds):
@@ -270,7 +276,7 @@ def table_rows(scale: Scale) -> list[Row]:
                     long, loss = _fit_seconds(width, X, y, 5 + k)
                     times["fit"].append((long - short) / k)
                     for name, f in live.items():
-                        times[name].append(_steps_seconds(f, 2 + r * k, k))
+                        times[name].append(_steps_seconds(f, 7 + r * k, k))
                 ms = {name: [1e3 * t for t in ts] for name, ts in times.items()}
 
                 def ratio(a: str, b: str) -> float:
