@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from micrograd_x import data, init, losses, nn, optim, replay, serialize, train
     from micrograd_x.chainrule import explain
     from micrograd_x.nn import MLP, Layer, Module, Neuron
-    from micrograd_x.render import draw
+    from micrograd_x.render import draw, draw_dot
     from micrograd_x.train import fit
 
 # The layers that need numpy or tqdm load on first use, so `import micrograd_x` (and the core
@@ -63,6 +63,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "fit": ("micrograd_x.train", "fit"),
     # Lazy too, so `python -m micrograd_x.render` runs a module the package has not imported.
     "draw": ("micrograd_x.render", "draw"),
+    "draw_dot": ("micrograd_x.render", "draw_dot"),
     "explain": ("micrograd_x.chainrule", "explain"),
 }
 
@@ -102,6 +103,7 @@ __all__ = [
     "data",
     "dot",
     "draw",
+    "draw_dot",
     "erf",
     "erfc",
     "exp",

@@ -390,7 +390,7 @@ def _entry_order(entry: Item | tuple[str, ...]) -> tuple[int, object]:
 
 _COLUMN_GAP = 2.3
 """Inches between column centres."""
-_ROW_GAP = 0.56
+_ROW_GAP = 0.6
 """Inches between unit centres in a column."""
 _MIN_WIDTH = 0.5
 _MAX_WIDTH = 4.5
