@@ -483,7 +483,7 @@ def _network_drawing(
         f"{head}{samples} · {net.n_parameters} parameters · {net.n_values} values drawn "
         f"as {len(net.units)} boxes",
         "a line per weight: width |∂L/∂w| summed over the batch (log scale), "
-        "orange ∂L/∂w > 0, purple < 0",
+        "orange ∂L/∂w > 0, purple < 0, dotted 0",
         "a box per neuron: its activation and the mean |∂L/∂w| of its weights",
         (
             f"dead neurons (no gradient for any sample): {len(dead)} of {len(neurons)}, dashed"
