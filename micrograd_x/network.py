@@ -167,7 +167,7 @@ def network_view(graph: Graph) -> NetworkView | None:
         The view, or ``None`` if the graph has no neurons (no scope holds parameters that feed
         a computation).
     """
-    nodes = graph.nodes
+    nodes, edges = graph.nodes, graph.edges
     adj = graph.adjoints()
     neuron = _neuron_of(graph)
     ops_of: dict[str, list[int]] = {}
@@ -201,7 +201,8 @@ def network_view(graph: Graph) -> NetworkView | None:
     for s, members in ops_of.items():
         for i in members:
             params, outside = [], []
-            for e in graph.edges_into(i):
+            for k in graph.edge_indices_into(i):
+                e = edges[k]
                 src = nodes[e.source]
                 if src.role == "parameter" and neuron[e.source] == s:
                     params.append(e.source)
@@ -237,7 +238,8 @@ def network_view(graph: Graph) -> NetworkView | None:
             from_net[i] = n.role != "parameter"
             from_params[i] = n.role == "parameter"
             continue
-        for e in graph.edges_into(i):
+        for k in graph.edge_indices_into(i):
+            e = edges[k]
             from_net[i] = from_net[i] or from_net[e.source]
             from_params[i] = from_params[i] or from_params[e.source]
     root = graph.root
