@@ -141,20 +141,19 @@ def _node_stmt(n: Node, style: DotStyle, grad_scale: float, on: str | None, fade
             f'<FONT POINT-SIZE="9">{ink(name, "#555555")}</FONT></TD></TR></TABLE>>, '
             f"tooltip={_q(_node_tooltip(n))}]"
         )
-    # Name, op and role in cells of their own: text runs on one line would rely on the
-    # viewer's font being as wide as Graphviz measured, and a space between runs can vanish.
-    cells = [f"<TD>{ink(f'<B>{name}</B>')}</TD>"]
+    # The header is one bold run ("n = tanh"), the role word in a cell of its own: a space
+    # between two text runs relies on the viewer's font being as wide as Graphviz measured.
+    title = name
     if n.op is not None and n.role in ("operation", "output"):
-        cells.append(f"<TD>{ink('= ' + escape(op_text(n), 'html'))}</TD>")
+        title += " = " + escape(op_text(n), "html")
+    head = ink(f"<B>{title}</B>")
     role = _ROLE_WORDS[n.role]
     if role:
-        small = f'<FONT POINT-SIZE="8">{role}</FONT>'
-        cells.append(f"<TD>{ink(small)}</TD>")
-    head = (
-        '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" ALIGN="CENTER"><TR>'
-        + "".join(cells)
-        + "</TR></TABLE>"
-    )
+        small = ink(f'<FONT POINT-SIZE="8">{role}</FONT>')
+        head = (
+            '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR>'
+            f'<TD ALIGN="LEFT">{head}</TD><TD ALIGN="RIGHT">{small}</TD></TR></TABLE>'
+        )
     bg, fg = _grad_colour(n.grad, grad_scale)
     header_bg = "#ffffff" if faded else _HEADER[n.role]
     grad_bg = "#ffffff" if faded else bg
