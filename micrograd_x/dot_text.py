@@ -346,6 +346,14 @@ def graph_dot(
     while stack:
         entries, pos, indent = stack.pop()
         if pos == len(entries):
+            boxes = [e.id for e in entries if isinstance(e, Item) and e.kind == "group"]
+            if stack and len(boxes) > 1 and len(boxes) == len(entries):
+                # Sibling module boxes (the neurons of a layer) side by side in name order:
+                # one rank, held in order by invisible edges.
+                out.append(f"{indent}{{rank=same; {'; '.join(boxes)}}}")
+                # Left to right is bottom to top in a left-to-right drawing.
+                chain = " -> ".join(boxes if style.direction in ("TB", "BT") else boxes[::-1])
+                out.append(f"{indent}{chain} [style=invis]")
             if stack:
                 out.append(f"{indent[:-2]}}}")
             continue
