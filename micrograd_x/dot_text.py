@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from micrograd_x._text import escape, fmt
 from micrograd_x.graph import Graph, Node
-from micrograd_x.network import Connection, NetworkView, Unit, natural_key
+from micrograd_x.network import Connection, NetworkView, Unit, natural_key, penalty_name
 from micrograd_x.view import Item, Link, View
 
 __all__ = [
@@ -151,7 +151,7 @@ def _node_stmt(n: Node, style: DotStyle, grad_scale: float, on: str | None, fade
     if role:
         small = ink(f'<FONT POINT-SIZE="8">{role}</FONT>')
         head = (
-            '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR>'
+            '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="0"><TR>'
             f'<TD ALIGN="LEFT">{head}</TD><TD ALIGN="RIGHT">{small}</TD></TR></TABLE>'
         )
     bg, fg = _grad_colour(n.grad, grad_scale)
@@ -184,6 +184,16 @@ def _box_stmt(item: Item, graph: Graph, style: DotStyle, on: str | None, faded: 
             top = max(abs(p.grad) for p in params)
             lines.append(f"max |grad| of parameters {fmt(top, style.digits)}")
         tooltip = f"{scope or 'values outside any module scope'}: {counts}"
+    elif item.kind == "penalty":
+        title = penalty_name(graph, item.members)
+        member_set = set(item.members)
+        value = sum(
+            graph.nodes[i].data
+            for i in item.members
+            if any(e.destination not in member_set for e in graph.edges_from(i))
+        )
+        lines = [f"<B>{title}</B>", f"{len(members)} values", f"= {fmt(value, style.digits)}"]
+        tooltip = f"{title}: {len(members)} values computed from the parameters alone"
     elif item.kind == "hidden":
         lines = [f"<B>{len(members)} more values</B>", "not shown"]
         tooltip = f"{len(members)} values outside the part drawn"

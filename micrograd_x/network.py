@@ -13,12 +13,21 @@ and the standard library.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from micrograd_x.graph import Graph
 
-__all__ = ["Column", "Connection", "NetworkView", "Unit", "natural_key", "network_view"]
+__all__ = [
+    "Column",
+    "Connection",
+    "NetworkView",
+    "Unit",
+    "natural_key",
+    "network_view",
+    "penalty_name",
+]
 
 UnitKind = Literal["input", "neuron", "penalty", "loss"]
 
@@ -355,7 +364,7 @@ def network_view(graph: Graph) -> NetworkView | None:
                 Unit(
                     f"c{len(columns)}u1",
                     "penalty",
-                    _penalty_name(graph, penalty),
+                    penalty_name(graph, penalty),
                     None,
                     None,
                     0.0,
@@ -378,7 +387,7 @@ def _unit_order(uid: str) -> tuple[int, int]:
     return int(c), int(u)
 
 
-def _penalty_name(graph: Graph, members: list[int]) -> str:
+def penalty_name(graph: Graph, members: Iterable[int]) -> str:
     """``L2 penalty`` if the terms square parameters (``p*p`` or ``p**2``), else ``penalty``."""
     for i in members:
         n = graph.nodes[i]
