@@ -34,6 +34,8 @@ from micrograd_x.network import NetworkView, network_view
 from micrograd_x.view import (
     Collapse,
     choose_view,
+    deepest_scope,
+    levels_within,
     nodes_around,
     nodes_near_output,
     partial_view,
@@ -324,6 +326,16 @@ def draw(
             f"call {name}.backward() to fill them"
         )
     flows = graph.flows()
+    if (
+        collapse == "auto"
+        and wrt is None
+        and not partial
+        and len(graph) > max_nodes
+        and deepest_scope(graph) == 0
+    ):
+        # A scope-less graph over the box budget: nothing to collapse by module, so draw the
+        # levels nearest the output that fit (collapse=None draws every value).
+        depth = levels_within(graph, max_nodes)
     if depth is not None or around is not None:
         if depth is not None:
             keep = nodes_near_output(graph, depth)
@@ -338,6 +350,11 @@ def draw(
             what = f"the values within {radius} edge{'s' if radius != 1 else ''} of {name}"
         v = partial_view(graph, keep, what, chain or frozenset(), flows)
         caption.append(f"{len(graph)} values; drawn: {what}")
+        if not partial:
+            caption.append(
+                f"over the box budget of {max_nodes}: collapse=None draws every value, "
+                "around=value draws the values near one"
+            )
     else:
         v = choose_view(graph, collapse, max_nodes, chain or frozenset(), flows)
         if v.depth:

@@ -32,6 +32,7 @@ __all__ = [
     "box_counts",
     "choose_view",
     "deepest_scope",
+    "levels_within",
     "nodes_around",
     "nodes_near_output",
     "partial_view",
@@ -326,6 +327,34 @@ def nodes_near_output(graph: Graph, levels: int) -> set[int]:
                     nxt.append(e.source)
         frontier = nxt
     return seen
+
+
+def levels_within(graph: Graph, budget: int, width: int = 6) -> int:
+    """The most levels nearest the output whose partial view has at most ``budget`` boxes.
+
+    At least 1 (the output alone); the boxes counted are the values kept, the constants they
+    use, and the one box for the values not shown. A level of more than ``width`` values is
+    not added either (side by side, they would not fit a notebook's width).
+    """
+    best = 1
+    size = 0
+    for k in range(1, len(graph) + 1):
+        keep = nodes_near_output(graph, k)
+        if len(keep) == size:  # the whole graph is in
+            break
+        if len(keep) - size > width:
+            break
+        size = len(keep)
+        constants = {
+            e.source
+            for i in keep
+            for e in graph.edges_into(i)
+            if graph.nodes[e.source].role == "constant" and e.source not in keep
+        }
+        if len(keep) + len(constants) + (len(keep) < len(graph)) > budget:
+            break
+        best = k
+    return best
 
 
 def nodes_around(graph: Graph, node: int, radius: int) -> set[int]:

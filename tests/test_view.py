@@ -19,6 +19,7 @@ from micrograd_x.view import (
     box_counts,
     choose_view,
     deepest_scope,
+    levels_within,
     nodes_around,
     nodes_near_output,
     partial_view,
@@ -148,13 +149,25 @@ def test_around_keeps_the_values_within_the_radius() -> None:
         draw(y, depth=0)
 
 
-def test_scope_less_graphs_over_the_budget_say_how_to_draw_a_part() -> None:
+def test_scope_less_graphs_over_the_budget_draw_the_levels_that_fit() -> None:
     _, y = chain(60)
+    g = trace(y)
     d = draw(y)
-    assert d.level == "full detail"
+    assert d.level == "the 39 levels nearest the output"  # 39 values and the box of the rest
+    assert d.visible_nodes == 40 and levels_within(g, 40) == 39
+    assert any("collapse=None draws every value" in c for c in d.caption)
+    full = draw(y, collapse=None)
+    assert full.level == "full detail" and full.visible_nodes == 61
     assert any(
-        "over the box budget of 40: draw a part with depth= or around=" in c for c in d.caption
+        "over the box budget of 40: draw a part with depth= or around=" in c for c in full.caption
     )
+    # Constants count against the budget too.
+    x = Value(0.5, label="x")
+    z = x
+    for _ in range(30):
+        z = z * 0.9 + 0.1
+    k = levels_within(trace(z), 10)
+    assert draw(z, max_nodes=10).visible_nodes <= 10 < draw(z, depth=k + 1).visible_nodes
 
 
 def test_a_huge_scope_less_graph_is_refused_before_tracing(monkeypatch: pytest.MonkeyPatch) -> None:
