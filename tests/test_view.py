@@ -218,3 +218,13 @@ def test_penalty_terms_fold_into_one_box_at_every_collapsed_level() -> None:
         assert len(v.items) == counts[depth]
     d = draw(loss, view="graph", collapse=1)
     assert "<B>L2 penalty</B>" in d.source
+
+
+def test_levels_wider_than_a_notebook_are_not_added() -> None:
+    xs = [Value(float(k), label=f"x{k}") for k in range(10)]
+    out = vsum([x.tanh() for x in xs])
+    out.backward()
+    g = trace(out)
+    assert levels_within(g, 40) == 1  # the ten tanh values side by side would be too wide
+    assert levels_within(g, 40, width=10) == 3  # then everything fits
+    assert draw(out, max_nodes=20).visible_nodes == 2  # the output and the box of the rest
