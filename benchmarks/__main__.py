@@ -58,6 +58,18 @@ def _render(scale: Scale) -> list[Row]:
     return render_rows(scale)
 
 
+def _drawing(scale: Scale) -> list[Row]:
+    from benchmarks.drawing import drawing_rows
+
+    return drawing_rows(scale)
+
+
+def _explore(scale: Scale) -> list[Row]:
+    from benchmarks.explore import rows
+
+    return rows(scale)
+
+
 CASES: dict[str, tuple[Callable[[Scale], list[Row]], str]] = {
     "raw": (_raw, "~200k-node graph of mixed ops: forward, backward (µs/node), bytes per node"),
     "chain": (_chain, "a chain of 10^6 nodes: forward and backward (µs/node)"),
@@ -65,7 +77,8 @@ CASES: dict[str, tuple[Callable[[Scale], list[Row]], str]] = {
     "big": (_big, "MLP(2,[64,64,1]) on 1,000 points: replay steps and memory across them"),
     "table": (_table, "fit replayed vs PyTorch and a numpy floor: widths × points, capture cost"),
     "render": (_render, "drawing the demo's loss graph collapsed by module"),
-    "explore": (lambda s: __import__("benchmarks.explore").explore.rows(s), "explorer slider"),
+    "explore": (_explore, "explorer: a slider change on a 200-node graph (Python side)"),
+    "drawing": (_drawing, "the demo's network view; refusing a 2×10⁵-value graph before layout"),
 }
 
 
