@@ -14,6 +14,7 @@ import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
 from micrograd_x import ops
@@ -69,6 +70,8 @@ _SCOPE: ContextVar[str | None] = ContextVar("micrograd_x.name_scope", default=No
 _scope_now = _SCOPE.get
 
 _new = object.__new__
+_POW_PARAMS = {k: MappingProxyType({"k": k}) for k in range(2, 65)}
+"""The shared, read-only parameters of ``x ** k`` nodes for the fast path's exponents."""
 
 
 def _to_float(x: object, where: str) -> float:
@@ -80,7 +83,9 @@ def _to_float(x: object, where: str) -> float:
         try:
             f = float(x)  # type: ignore[arg-type]
         except OverflowError:
-            raise OverflowError(f"{where}: the integer {x!r} is too large for a float") from None
+            raise OverflowError(
+                f"{where}: the integer {_int_text(x)} is too large for a float"  # type: ignore[arg-type]
+            ) from None
     elif isinstance(x, Value):
         raise TypeError(f"{where}: expected a number, got a Value; pass v.data to copy its number")
     else:
@@ -88,6 +93,14 @@ def _to_float(x: object, where: str) -> float:
     if not f - f == 0.0:
         raise ValueError(f"{where}: {f!r} is not a finite number; every Value holds a finite float")
     return f
+
+
+def _int_text(x: int) -> str:
+    """An integer for an error message; past Python's 4,300-digit ``repr`` limit, its size."""
+    bits = int(x).bit_length()
+    if bits < 14_000:
+        return repr(int(x))
+    return f"of about {int(bits * 0.30103)} digits ({'-' if x < 0 else ''}2**{bits - 1} or more)"
 
 
 @contextmanager
@@ -339,38 +352,59 @@ class Value:
     # -- arithmetic ---------------------------------------------------------------------------
 
     def __add__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other)
+        o = other if isinstance(other, Value) else _coerce(other, "add")
         return NotImplemented if o is None else _apply2(ADD, self, o)
 
     def __radd__(self, other: float) -> Value:
-        o = _coerce(other)
+        o = _coerce(other, "add")
         return NotImplemented if o is None else _apply2(ADD, o, self)
 
     def __sub__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other)
+        o = other if isinstance(other, Value) else _coerce(other, "sub")
         return NotImplemented if o is None else _apply2(SUB, self, o)
 
     def __rsub__(self, other: float) -> Value:
-        o = _coerce(other)
+        o = _coerce(other, "sub")
         return NotImplemented if o is None else _apply2(SUB, o, self)
 
     def __mul__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other)
+        o = other if isinstance(other, Value) else _coerce(other, "mul")
         return NotImplemented if o is None else _apply2(MUL, self, o)
 
     def __rmul__(self, other: float) -> Value:
-        o = _coerce(other)
+        o = _coerce(other, "mul")
         return NotImplemented if o is None else _apply2(MUL, o, self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other)
+        o = other if isinstance(other, Value) else _coerce(other, "div")
         return NotImplemented if o is None else _apply2(DIV, self, o)
 
     def __rtruediv__(self, other: float) -> Value:
-        o = _coerce(other)
+        o = _coerce(other, "div")
         return NotImplemented if o is None else _apply2(DIV, o, self)
 
     def __pow__(self, other: Value | float) -> Value:
+        if type(other) is int and 2 <= other <= 64:
+            # The fast path for x**2 and its kin: for these exponents the result and its
+            # derivative k·x^(k-1) are finite together (|x|^k finite bounds k|x|^(k-1) by
+            # max(k^k, |x|^k)), and float ** int raises OverflowError itself.
+            a = self._data
+            try:
+                out = a**other
+            except OverflowError:
+                return _apply1(POW, self, _POW_PARAMS[other])  # the general path's message
+            v = _new(Value)
+            v._n = 0
+            v._data = out
+            v._grad = 0.0
+            v.op = POW
+            v.params = _POW_PARAMS[other]
+            v.label = None
+            v.scope = _scope_now()
+            v._p0 = self
+            v._d0 = other * a ** (other - 1)
+            v._p1 = v._d1 = v._pn = v._dn = None
+            return v
         if isinstance(other, Value):
             return _apply2(POWV, self, other)
         if type(other) is bool or not isinstance(other, numbers.Real):
@@ -380,7 +414,7 @@ class Value:
         return _apply1(POW, self, {"k": int(k) if k.is_integer() else k})
 
     def __rpow__(self, other: float) -> Value:
-        o = _coerce(other)
+        o = _coerce(other, "powv")
         return NotImplemented if o is None else _apply2(POWV, o, self)
 
     def __neg__(self) -> Value:
@@ -526,17 +560,25 @@ def constant(x: float) -> Value:
     return v
 
 
-def _coerce(x: object) -> Value | None:
+def _coerce(x: object, op: str) -> Value | None:
     """A constant node for a plain number, or ``None`` (so the operator returns NotImplemented)."""
     if type(x) is bool or not isinstance(x, numbers.Real):
         return None
-    return constant(x)  # type: ignore[arg-type]
+    v = _new(Value)
+    v._n = 0
+    v._data = _to_float(x, op)
+    v._grad = 0.0
+    v.op = CONST
+    v.params = v.label = None
+    v.scope = _scope_now()
+    v._p0 = v._p1 = v._pn = v._d0 = v._d1 = v._dn = None
+    return v
 
 
 def _coerce_or_raise(x: object, op: str) -> Value:
     if isinstance(x, Value):
         return x
-    c = _coerce(x)
+    c = _coerce(x, op)
     if c is None:
         raise TypeError(f"{op}: expected a Value or a real number, got {type(x).__name__} {x!r}")
     return c
