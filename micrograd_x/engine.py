@@ -777,7 +777,32 @@ def dot(
     nodes += [x if isinstance(x, Value) else _coerce_or_raise(x, "dot") for x in inputs]
     if bias is not None:
         nodes.append(_coerce_or_raise(bias, "dot"))
-    return _applyn(DOT, tuple(nodes), None)
+    # DOT's forward and partials, spelled out for the hot path of every network (the same float
+    # operations in the same order as ops._dot and ops._dot_partials, so the same bits).
+    datas = [v._data for v in nodes]
+    n = len(weights)
+    ws, xs = datas[:n], datas[n : 2 * n]
+    out = datas[-1] if bias is not None else 0.0
+    for w, x in zip(ws, xs):
+        out += w * x
+    if out - out != 0.0:
+        raise _not_finite(DOT, out, tuple(datas))
+    if bias is not None:
+        xs.extend(ws)
+        xs.append(1.0)
+    else:
+        xs.extend(ws)
+    v = _new(Value)
+    v._n = 0
+    v._data = out
+    v._grad = 0.0
+    v.op = DOT
+    v.params = v.label = None
+    v.scope = _scope_now()
+    v._p0 = v._p1 = v._d0 = v._d1 = None
+    v._pn = tuple(nodes)
+    v._dn = tuple(xs)
+    return v
 
 
 # -------------------------------------------------------------------------------------------

@@ -387,6 +387,28 @@ def _power_fast_path_matches_the_op() -> None:
         (Value(2.0) ** 2).params["k"] = 3  # type: ignore[index]
 
 
+@trap("13.5 the dot fast path", "a neuron's node went through the generic n-ary path")
+def _dot_fast_path_matches_the_op() -> None:
+    import random
+
+    rng = random.Random(7)
+    for _ in range(300):
+        n = rng.randint(1, 9)
+        ws = [Value(rng.uniform(-2, 2)) for _ in range(n)]
+        xs: list[Value | float] = [
+            Value(rng.uniform(-2, 2)) if rng.random() < 0.5 else rng.uniform(-2, 2)
+            for _ in range(n)
+        ]
+        bias = rng.choice([None, Value(rng.uniform(-1, 1)), 0.5])
+        fast = mx.dot(ws, xs, bias)
+        args = [*ws, *xs] + ([] if bias is None else [bias])
+        general = mx.apply("dot", *args)  # the generic n-ary path
+        assert (fast.data, fast.partials, fast.op) == (general.data, general.partials, general.op)
+        assert [p.data for p in fast.parents] == [p.data for p in general.parents]
+    with pytest.raises(OverflowError, match=r"^dot: the result inf"):
+        mx.dot([Value(1e300)], [1e300])
+
+
 @pytest.mark.parametrize("t", TRAPS, ids=[t.id for t in TRAPS])
 def test_trap(t: Trap) -> None:
     t.check()
