@@ -120,7 +120,14 @@ def _pow_partials(out: Array, x: Array, k: float) -> tuple[Any, ...]:
         return (0.0,)
     if k == 1:
         return (1.0,)
-    return (k * np.power(x, k - 1),)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        d = k * np.power(x, k - 1)
+        # As ops._pow_partials: where x**(k-1) overflows though k·x^(k-1) need not (x = k =
+        # 2.2e-313), take k·x^k / x from the finite output.
+        bad = ~np.isfinite(d) & (x != 0.0)
+        if np.any(bad):
+            d = np.where(bad, (k / np.where(bad, x, 1.0)) * out, d)
+    return (d,)
 
 
 def _powv_fwd(a: Array, b: Array) -> Array:
@@ -183,7 +190,8 @@ KERNELS: Mapping[Op, Kernel] = {
     ),
     ops.ELU: Kernel(
         lambda x, alpha=1.0: np.where(x > 0.0, x, alpha * np.expm1(np.minimum(x, 0.0))),
-        lambda out, x, alpha=1.0: (np.where(x > 0.0, 1.0, out + alpha),),
+        # As ops: α·eˣ below 0 (out + α cancels for x far below 0).
+        lambda out, x, alpha=1.0: (np.where(x > 0.0, 1.0, alpha * np.exp(np.minimum(x, 0.0))),),
     ),
     ops.SOFTPLUS: Kernel(
         lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),

@@ -483,3 +483,21 @@ def test_gelu_kernel_in_the_far_left_tail() -> None:
     r = compile_function(lambda x: x.gelu(), 1.0)
     value, grads = r.run([-1.35e300])
     assert value == 0.0 and grads.tolist() == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("op", "x", "kw"),
+    [
+        (ops.ELU, -30.0, {}),  # out + alpha cancels; alpha·eˣ does not
+        (ops.ELU, -700.0, {"alpha": 2.0}),
+        (ops.POW, 2.2e-313, {"k": 2.2e-313}),  # x**(k-1) overflows; k·x^(k-1) is about 1
+    ],
+)
+def test_kernel_partials_follow_the_op_record_at_the_edges(
+    op: Op, x: float, kw: dict[str, float]
+) -> None:
+    want = op.partials(op.forward(x, **kw), x, **kw)[0]
+    arr = np.array([x])
+    got = KERNELS[op].partials(KERNELS[op].forward(arr, **kw), arr, **kw)[0]
+    assert math.isfinite(want)
+    np.testing.assert_allclose(np.broadcast_to(got, (1,)), [want], rtol=1e-12)
