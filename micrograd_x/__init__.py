@@ -45,8 +45,9 @@ from micrograd_x.ops import (
 )
 
 if TYPE_CHECKING:
-    from micrograd_x import data, init, losses, nn, optim, replay, serialize, train
+    from micrograd_x import data, forward, init, losses, nn, optim, replay, serialize, train
     from micrograd_x.chainrule import explain
+    from micrograd_x.forward import jacobian, jvp
     from micrograd_x.nn import MLP, Layer, Module, Neuron
     from micrograd_x.render import draw
     from micrograd_x.train import fit
@@ -64,6 +65,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     # Lazy too, so `python -m micrograd_x.render` runs a module the package has not imported.
     "draw": ("micrograd_x.render", "draw"),
     "explain": ("micrograd_x.chainrule", "explain"),
+    # Forward mode. (The PyTorch bridge, micrograd_x.export, needs torch, an optional extra:
+    # it is imported by name only, so `from micrograd_x import *` works without torch.)
+    "forward": ("micrograd_x.forward", None),
+    "jvp": ("micrograd_x.forward", "jvp"),
+    "jacobian": ("micrograd_x.forward", "jacobian"),
 }
 
 
@@ -107,10 +113,13 @@ __all__ = [
     "exp",
     "explain",
     "fit",
+    "forward",
     "grad",
     "gradients",
     "hessian",
     "init",
+    "jacobian",
+    "jvp",
     "log",
     "losses",
     "name_scope",

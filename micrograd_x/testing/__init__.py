@@ -30,6 +30,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "hessiancheck",
+    "jvpcheck",
     "numerical_grad",
     "reference_grad",
     "reference_hessian",
@@ -831,3 +832,6 @@ def reference_hessian(
             order[j] += 1
             rows[i][j] = rows[j][i] = float(ctx.diff(g, point, order))
     return rows
+
+
+from micrograd_x.testing.jvpcheck import jvpcheck  # noqa: E402 - uses gradcheck
