@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from micrograd_x import Value, apply
 from micrograd_x.forward import jacobian, jvp
 from micrograd_x.ops import Domain, Op
 from micrograd_x.testing import jvpcheck
-from micrograd_x.testing.jvpcheck import JvpcheckError, JvpcheckReport
+from micrograd_x.testing.jvpcheck import JvpcheckError, JvpcheckReport, path_magnitudes
 
 # The module (the package attribute of that name is the function it re-exports).
 jvpcheck_module = importlib.import_module("micrograd_x.testing.jvpcheck")
@@ -121,3 +122,10 @@ def test_bad_options_are_clear_errors() -> None:
         jvpcheck(_f, [0.3, -0.7], atol=float("inf"))
     with pytest.raises(TypeError, match="input 1 must be a real number"):
         jvpcheck(_f, [0.3, "x"])
+
+
+def test_path_magnitudes_sum_the_absolute_products_along_every_path() -> None:
+    # out = x·y − x·y: the derivative in x cancels to 0, the terms it sums are y and −y.
+    rows = path_magnitudes(lambda x, y: [x * y - x * y, x.sin()], [0.5, -3.0])
+    assert rows[0] == [6.0, 1.0]
+    assert rows[1] == [pytest.approx(abs(math.cos(0.5))), 0.0]

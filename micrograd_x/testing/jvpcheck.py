@@ -16,17 +16,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from micrograd_x import Value, topological_order
 from micrograd_x.forward import jacobian, jvp
 from micrograd_x.testing import GradcheckReport, gradcheck
 
-__all__ = ["MODES_ATOL", "MODES_RTOL", "JvpcheckError", "JvpcheckReport", "Mismatch", "jvpcheck"]
+__all__ = [
+    "MODES_ATOL",
+    "MODES_RTOL",
+    "JvpcheckError",
+    "JvpcheckReport",
+    "Mismatch",
+    "jvpcheck",
+    "path_magnitudes",
+]
 
 MODES_ATOL = 1e-12
 """The default absolute tolerance between forward and reverse mode."""
 
 MODES_RTOL = 1e-9
-"""The default relative tolerance between forward and reverse mode: both sum the same products
-of stored partials, in different orders, so only rounding separates them."""
+"""The default relative tolerance between forward and reverse mode, relative to the sum of the
+absolute values of the products of partials along every path (see :func:`path_magnitudes`): both
+modes sum those products, in different orders, so only rounding separates them, and rounding is
+bounded by that sum even where the terms cancel."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,44 @@ def _direction(n: int, seed: int) -> list[float]:
     return [d / norm for d in u]
 
 
+def path_magnitudes(f: Callable[..., Any], inputs: Sequence[float]) -> list[list[float]]:
+    """For each output and input, Σ over paths of |product of the partials along the path|.
+
+    The derivative is the same sum without the absolute values, so this is the scale of the
+    terms forward and reverse mode add up: their rounding errors are a small multiple of it.
+
+    Args:
+        f: A function of ``Value`` arguments returning one ``Value`` or a sequence of them.
+        inputs: The point.
+
+    Returns:
+        One row per output, one column per input.
+    """
+    leaves = [Value(v) for v in inputs]
+    result = f(*leaves)
+    outs = list(result) if isinstance(result, (list, tuple)) else [result]
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for out in outs:
+        if isinstance(out, Value):
+            for node in topological_order(out):
+                if node not in seen:
+                    seen.add(node)
+                    order.append(node)
+    rows = [[0.0] * len(leaves) for _ in outs]
+    for j, leaf in enumerate(leaves):
+        mag: dict[Value, float] = {leaf: 1.0}
+        for node in order:
+            if node is not leaf and node.parents:
+                mag[node] = math.fsum(
+                    abs(d) * mag.get(p, 0.0) for d, p in zip(node.partials, node.parents)
+                )
+        for i, out in enumerate(outs):
+            if isinstance(out, Value):
+                rows[i][j] = mag.get(out, 0.0)
+    return rows
+
+
 def _as_tuple(x: Any) -> tuple[float, ...]:
     return tuple(x) if isinstance(x, tuple) else (x,)
 
@@ -187,7 +236,8 @@ def jvpcheck(
     """Check forward mode's derivatives of ``f`` against reverse mode and central differences.
 
     Forward mode's Jacobian (one sweep per input, on one fresh graph) is compared entry by entry
-    with reverse mode's, within ``modes_atol + modes_rtol·|reverse|``, and with central
+    with reverse mode's, within ``modes_atol + modes_rtol·scale`` (``scale``: the sum over paths of
+    the absolute products of partials, :func:`path_magnitudes`), and with central
     differences, within ``atol + rtol·|numeric|`` (columns across a kink are skipped, or fail
     with ``kinks="fail"``, as in :func:`~micrograd_x.testing.gradcheck`). Then
     ``jvp(f)(x, u)`` along a seeded random unit direction ``u`` is compared with reverse mode's
@@ -227,8 +277,9 @@ def jvpcheck(
         method=method,
         check_reentrant=False,
     )
-    x = [v if isinstance(v, (int, float)) else v.data for v in inputs]
+    x = [v.data if isinstance(v, Value) else float(v) for v in inputs]
     fwd = jacobian(f, mode="forward")(*x)
+    scale = path_magnitudes(f, x)
     reverse = rev.analytic
     numeric = rev.numeric or ()
     skipped = {j for j, _ in rev.inconclusive} if kinks == "inconclusive" else set()
@@ -238,7 +289,7 @@ def jvpcheck(
             r = reverse[i][j]
             n = numeric[i][j] if numeric else math.nan
             rev_ok = not math.isnan(n) and abs(r - n) <= atol + rtol * abs(n)
-            bound = modes_atol + modes_rtol * abs(r)
+            bound = modes_atol + modes_rtol * max(abs(r), scale[i][j])
             if not abs(a - r) <= bound:
                 bad.append(Mismatch(i, j, "reverse", a, r, n, abs(a - r), bound, rev_ok))
             elif j not in skipped and not math.isnan(n):
@@ -249,7 +300,7 @@ def jvpcheck(
     along = _as_tuple(jvp(f)(x, u)[1])
     for i, a in enumerate(along):
         r = math.fsum(d * c for d, c in zip(reverse[i], u))
-        bound = modes_atol + modes_rtol * math.fsum(abs(d * c) for d, c in zip(reverse[i], u))
+        bound = modes_atol + modes_rtol * math.fsum(m * abs(c) for m, c in zip(scale[i], u))
         if not abs(a - r) <= bound:
             bad.append(Mismatch(i, -1, "reverse", a, r, math.nan, abs(a - r), bound, False))
     bad.sort(key=lambda m: -m.ratio)
