@@ -19,13 +19,10 @@ from micrograd_x.engine import (
     backward,
     constant,
     dot,
-    grad,
     gradients,
-    hessian,
     name_scope,
     sum,
     topological_order,
-    value_and_grad,
     zero_grad,
 )
 from micrograd_x.graph import Graph, trace
@@ -43,6 +40,7 @@ from micrograd_x.ops import (
     sqrt,
     tanh,
 )
+from micrograd_x.transforms import grad, hessian, value_and_grad
 
 if TYPE_CHECKING:
     from micrograd_x import data, forward, init, losses, nn, optim, replay, serialize, train
