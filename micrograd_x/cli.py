@@ -8,11 +8,12 @@ Exit codes: 0 success, 1 failure (a failed check, a domain error), 2 usage error
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, cast
 
 from micrograd_x import ops
 from micrograd_x._files import write_atomic_with
@@ -203,12 +204,12 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     inputs = [at[name] for name in program.variables]
     try:
         report = gradcheck(program, inputs, atol=args.atol, rtol=args.rtol, kinks=args.kinks)
-    except _RUNTIME_ERRORS as err:
+    except (*_RUNTIME_ERRORS, ValueError) as err:
         raise _FailedError(
             f"the gradient check could not evaluate {program.text!r}: {err}"
         ) from None
     print(f"gradcheck of {program.text} at {_point(leaves)}", file=out)
-    inconclusive = dict(report.inconclusive)
+    inconclusive = report.inconclusive_kinds  # kink, domain edge or ill-conditioned
     numeric = report.numeric[0] if report.numeric is not None else None
     width = max(5, *(len(name) for name in program.variables))
     head = f"  #  {'input':<{width}}  {'analytic':>14}  {'numeric':>14}  {'|diff|':>9}  verdict"
@@ -217,7 +218,8 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         a = report.analytic[0][j]
         n = numeric[j] if numeric is not None else math.nan
         if j in inconclusive:
-            verdict = "kink: inconclusive" if args.kinks != "fail" else "kink: FAILED"
+            outcome = "inconclusive" if args.kinks != "fail" else "FAILED"
+            verdict = f"{inconclusive[j]}: {outcome}"
             shown, diff = "—", ""
         else:
             ok = abs(a - n) <= args.atol + args.rtol * abs(n)
@@ -453,8 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--kinks",
         choices=("inconclusive", "fail"),
         default="inconclusive",
-        help="when relu, abs, max, ... change branch within the finite-difference step: report "
-        "the input inconclusive (default) or fail",
+        help="when finite differences cannot check an input (relu, abs, max, ... change branch "
+        "within the step; f is undefined at x ± h; the step is too large for the curvature): "
+        "report the input inconclusive (default) or fail",
     )
     check.set_defaults(run=_check)
     return parser
@@ -469,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 on success, 1 on failure, 2 on a usage error.
     """
-    out, err = sys.stdout, sys.stderr
+    out, err = _printable(sys.stdout), _printable(sys.stderr)
     try:
         parser = build_parser()
         try:
@@ -487,6 +490,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report(err, f"{PROG}: interrupted")
         return 130
+
+
+_ASCII = str.maketrans(
+    {"∂": "d", "—": "-", "–": "-", "·": "*", "×": "x", "→": "->", "←": "<-", "≤": "<=", "≥": ">="}
+    | {"±": "+-", "…": "...", "Σ": "sum", "σ": "sigma", "²": "^2", "₁": "1", "₂": "2", "✓": "ok"}
+)
+"""ASCII spellings of the symbols the command line prints, for terminals that cannot show them."""
+
+
+class _Transliterated(io.TextIOBase):
+    """A text stream that spells symbols its target's encoding lacks in ASCII (or as ``?``)."""
+
+    def __init__(self, stream: TextIO, encoding: str) -> None:
+        super().__init__()
+        self._stream = stream
+        self._encoding = encoding
+
+    def write(self, text: str) -> int:
+        text = text.translate(_ASCII)
+        safe = text.encode(self._encoding, errors="replace").decode(self._encoding)
+        self._stream.write(safe)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def _printable(stream: TextIO) -> TextIO:
+    """``stream``, or a transliterating wrapper if its encoding cannot show ``∂`` (e.g. ASCII)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        "∂σ→·—".encode(encoding)
+    except UnicodeEncodeError:
+        return cast(TextIO, _Transliterated(stream, encoding))
+    except LookupError:  # an encoding Python does not know: be safe
+        return cast(TextIO, _Transliterated(stream, "ascii"))
+    return stream
 
 
 def _report(stream: TextIO, message: str, detail: str = "") -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "Neuron",
     "activation_name",
     "from_config",
+    "parameter_count",
     "resolve_activation",
 ]
 
@@ -531,6 +532,12 @@ class MLP(Module):
     ) -> None:
         self.name = _check_name("MLP", name)
         n_in = _check_size("MLP", "nin", nin)
+        # The hidden activation is checked even when no layer uses it (no hidden layer).
+        for act in (activation, output_activation):
+            try:
+                resolve_activation(act)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"MLP: {e}") from None
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
             raise ValueError(f"MLP: sizes must be a non-empty list of layer sizes, got {sizes!r}")
         dims = [n_in] + [_check_size("MLP", "every layer size", s) for s in sizes]
@@ -615,8 +622,15 @@ MAX_CONFIG_PARAMETERS = 10_000_000
 """The largest model :func:`from_config` builds: a guard against corrupt sizes in a saved file."""
 
 
-def _parameter_count(config: dict[str, Any]) -> int:
-    """The number of parameters a config describes (0 where its sizes are not integers)."""
+def parameter_count(config: dict[str, Any]) -> int:
+    """The number of parameters a :meth:`Module.config` describes, computed without building it.
+
+    Args:
+        config: The architecture (as saved in a model file).
+
+    Returns:
+        The count, or 0 if a size is not a positive integer (the constructor then says which).
+    """
 
     def size(v: object) -> int:
         return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
@@ -629,7 +643,10 @@ def _parameter_count(config: dict[str, Any]) -> int:
         widths.append(size(config.get("nout")))
     elif kind == "Neuron":
         widths.append(1)
-    return sum((a + 1) * b for a, b in itertools.pairwise(widths))
+    if 0 in widths:
+        return 0
+    bias = 1 if config.get("bias", True) else 0
+    return sum((a + bias) * b for a, b in itertools.pairwise(widths))
 
 
 def from_config(config: dict[str, Any], seed: SeedLike | Sampler = 0) -> Module:
@@ -648,7 +665,7 @@ def from_config(config: dict[str, Any], seed: SeedLike | Sampler = 0) -> Module:
     if not isinstance(config, dict):
         raise ValueError(f"from_config: expected a dict, got {type(config).__name__}")
     kind = config.get("type")
-    count = _parameter_count(config)
+    count = parameter_count(config)
     if count > MAX_CONFIG_PARAMETERS:
         raise ValueError(
             f"from_config: the {kind} architecture has {count:,} parameters, more than the "

@@ -3,6 +3,9 @@
 Files are written atomically (a temporary file in the same folder, then ``os.replace``), so a
 crash never leaves half a file. Loading validates everything into temporaries first; a truncated,
 corrupt or mismatched file raises :class:`SerializationError` and leaves the model untouched.
+Loading reads only regular files of at most :data:`MAX_FILE_BYTES` (a device, a FIFO or a socket
+is refused without reading from it) and checks the parameter count an architecture declares
+against the parameters the file holds before building anything.
 Imports: the standard library and :mod:`micrograd_x.nn`.
 """
 
@@ -11,14 +14,16 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from micrograd_x._files import write_atomic
-from micrograd_x.nn import Module, from_config
+from micrograd_x.nn import Module, from_config, parameter_count
 
 __all__ = [
     "FORMAT",
+    "MAX_FILE_BYTES",
     "VERSION",
     "SerializationError",
     "from_dict",
@@ -34,6 +39,12 @@ FORMAT = "micrograd_x.model"
 
 VERSION = 1
 """The format version this code writes and reads."""
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""The largest model file :func:`read` accepts by default (64 MiB, about 1.5 million parameters).
+
+Pass ``max_bytes=`` to :func:`read`, :func:`load` or :func:`load_parameters` (or assign this
+attribute) to change it."""
 
 
 class SerializationError(ValueError):
@@ -81,24 +92,77 @@ def _reject_constant(name: str) -> float:
     raise SerializationError(f"the file holds {name}, which is not a finite number")
 
 
-def read(path: str | os.PathLike[str]) -> dict[str, Any]:
+def _read_text(where: Path, max_bytes: int | None) -> str:
+    """The text of a regular file of at most ``max_bytes`` bytes, checked before reading.
+
+    The file is opened without blocking (a FIFO with no writer would block forever) and checked
+    with ``fstat`` on the open descriptor, so what is checked is what is read.
+    """
+    limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"read: max_bytes must be an int, got {type(limit).__name__} {limit!r}")
+    if limit < 0:
+        raise ValueError(f"read: max_bytes must be >= 0, got {limit!r}")
+    shown = repr(str(where))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(where, flags)
+    except OSError as e:
+        raise SerializationError(f"cannot read model file {shown}: {e}") from e
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise SerializationError(
+                f"model file {shown} is {kind} (a device, a FIFO or a socket is never read)"
+            )
+        if info.st_size > limit:
+            raise SerializationError(
+                f"model file {shown} has {info.st_size:,} bytes, more than the limit of "
+                f"{limit:,} (pass max_bytes= to read a larger model)"
+            )
+        chunks, size = [], 0
+        while size <= limit:  # the file may have grown since fstat: read at most limit + 1
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        raw = b"".join(chunks)
+    except OSError as e:
+        raise SerializationError(f"cannot read model file {shown}: {e}") from e
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise SerializationError(
+            f"model file {shown} has more than the limit of {limit:,} bytes "
+            "(pass max_bytes= to read a larger model)"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SerializationError(f"cannot read model file {shown}: {e}") from e
+
+
+def read(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> dict[str, Any]:
     """Read and validate the envelope of a model file (format and version).
 
     Args:
-        path: The file.
+        path: The file: a regular file (or a link to one).
+        max_bytes: The size limit; default :data:`MAX_FILE_BYTES`.
 
     Returns:
         The decoded data.
 
     Raises:
-        SerializationError: If the file cannot be read, is not valid JSON (e.g. truncated), or
-            has the wrong format or version.
+        SerializationError: If the file cannot be read, is not a regular file, is larger than
+            the limit, is not valid JSON (e.g. truncated), or has the wrong format or version.
+        TypeError: If ``max_bytes`` is not an int.
+        ValueError: If ``max_bytes`` is negative.
     """
     where = Path(path)
-    try:
-        text = where.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SerializationError(f"cannot read model file {str(where)!r}: {e}") from e
+    text = _read_text(where, max_bytes)
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
@@ -170,7 +234,9 @@ def _values(model: Module, data: dict[str, Any], where: str) -> list[float]:
     return out
 
 
-def load_parameters(model: Module, path: str | os.PathLike[str]) -> Module:
+def load_parameters(
+    model: Module, path: str | os.PathLike[str], *, max_bytes: int | None = None
+) -> Module:
     """Load the parameters saved in ``path`` into ``model`` (same architecture required).
 
     Everything is validated before any parameter changes, so on error the model is untouched.
@@ -179,6 +245,7 @@ def load_parameters(model: Module, path: str | os.PathLike[str]) -> Module:
     Args:
         model: The model to fill.
         path: The file written by :func:`save`.
+        max_bytes: The file size limit; default :data:`MAX_FILE_BYTES`.
 
     Returns:
         ``model``.
@@ -187,7 +254,7 @@ def load_parameters(model: Module, path: str | os.PathLike[str]) -> Module:
         SerializationError: If the file is unreadable, corrupt, of another version, or its
             architecture or parameter names do not match the model.
     """
-    data = read(path)
+    data = read(path, max_bytes=max_bytes)
     values = _values(model, data, repr(str(path)))
     for p, v in zip(model.parameters(), values):
         p.data = v
@@ -202,6 +269,13 @@ def from_dict(data: dict[str, Any]) -> Module:
         SerializationError: If the data is invalid.
     """
     _check_envelope(data, "model data")
+    # Before building anything: a few bytes can declare millions of parameters.
+    declared, held = parameter_count(data["architecture"]), len(data["parameters"])
+    if declared and declared != held:
+        raise SerializationError(
+            f"model data: the architecture declares {declared:,} parameters but "
+            f"{held:,} are saved; nothing was built"
+        )
     try:
         model = from_config(data["architecture"])
     except (ValueError, TypeError) as e:
@@ -212,11 +286,15 @@ def from_dict(data: dict[str, Any]) -> Module:
     return model
 
 
-def load(path: str | os.PathLike[str]) -> Module:
+def load(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Module:
     """Build the model saved in ``path``: its architecture with its parameters.
+
+    The parameter count the architecture declares is checked against the saved parameters
+    before the model is built, so a small corrupt file cannot make it build millions.
 
     Args:
         path: The file written by :func:`save`.
+        max_bytes: The file size limit; default :data:`MAX_FILE_BYTES`.
 
     Returns:
         A new model, equal parameter for parameter to the one saved.
@@ -224,7 +302,7 @@ def load(path: str | os.PathLike[str]) -> Module:
     Raises:
         SerializationError: If the file is unreadable, corrupt, of another version, or invalid.
     """
-    data = read(path)
+    data = read(path, max_bytes=max_bytes)
     try:
         return from_dict(data)
     except SerializationError as e:

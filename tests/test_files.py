@@ -44,5 +44,7 @@ def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path: Path) -
         write_atomic_with(target, broken)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
-    # The temporary file sat next to the target and kept its suffix (for savefig's format).
-    assert seen[0].parent == tmp_path and seen[0].suffix == ".json"
+    # The temporary file kept the target's name and suffix (for savefig's format detection),
+    # inside a hidden folder next to the target whose name no *.json glob matches.
+    assert seen[0].name == "model.json" and seen[0].parent.parent == tmp_path
+    assert seen[0].parent.name.startswith(".model.json.") and seen[0].parent.suffix == ".tmp"

@@ -158,7 +158,9 @@ def test_a_wrong_partial_gets_a_hint() -> None:
 @settings(max_examples=settings.default.max_examples // 4)
 @given(programs(ops=["mul", "tanh", "add", "sin"]))
 def test_a_wrong_partial_inside_a_program_is_caught(p: Program) -> None:
-    # The same program with tanh's rule perturbed fails whenever a tanh node reaches the output.
+    # The same program with tanh's rule perturbed fails whenever the perturbation moves a
+    # gradient by more than twice the tolerance (a tanh node whose gradient reaches the output
+    # only through a small factor may shift it by less than rtol).
     bad_tanh = _perturbed(ops.TANH)
 
     def planted(*xs: Value) -> Any:
@@ -169,13 +171,13 @@ def test_a_wrong_partial_inside_a_program_is_caught(p: Program) -> None:
         finally:
             Value.tanh = real  # type: ignore[method-assign]
 
-    leaves = p.leaves()
-    root = p(*leaves)
-    uses_tanh = any(
-        n.op is ops.TANH and mx.gradients(root, [n])[0] != 0.0 for n in topological_order(root)
-    )
+    right = gradcheck(p, p.inputs)
     report = gradcheck(planted, p.inputs)
-    if uses_tanh and not report.inconclusive:
+    moved = any(
+        abs(a - r) > 2.0 * (report.atol + report.rtol * abs(r))
+        for a, r in zip(report.analytic[0], right.analytic[0])
+    )
+    if moved and not report.inconclusive:
         assert not report, str(p)
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from micrograd_x import Value, topological_order
 from micrograd_x.forward import jacobian, jvp
-from micrograd_x.testing import GradcheckReport, gradcheck
+from micrograd_x.testing.gradcheck import gradcheck
+from micrograd_x.testing.report import GradcheckReport
 
 __all__ = [
     "MODES_ATOL",

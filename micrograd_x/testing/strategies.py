@@ -853,9 +853,3 @@ def loss_cases(
         return LossCase(spec, xs, ys, loss, options)
 
     return build()
-
-
-def _hypothesis_setup_hook() -> None:
-    """Register strategies for ``st.from_type(Value)`` (run by Hypothesis's entry point)."""
-    st.register_type_strategy(Value, values())
-    st.register_type_strategy(Parameter, values(parameter=True))
