@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from micrograd_x.chainrule import explain
     from micrograd_x.forward import jacobian, jvp
     from micrograd_x.nn import MLP, Layer, Module, Neuron
-    from micrograd_x.render import draw
+    from micrograd_x.render import draw, draw_dot
     from micrograd_x.train import fit
 
 # The layers that need numpy or tqdm load on first use, so `import micrograd_x` (and the core
@@ -62,6 +62,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "fit": ("micrograd_x.train", "fit"),
     # Lazy too, so `python -m micrograd_x.render` runs a module the package has not imported.
     "draw": ("micrograd_x.render", "draw"),
+    "draw_dot": ("micrograd_x.render", "draw_dot"),
     "explain": ("micrograd_x.chainrule", "explain"),
     # Forward mode. (The PyTorch bridge, micrograd_x.export, needs torch, an optional extra:
     # it is imported by name only, so `from micrograd_x import *` works without torch.)
@@ -106,6 +107,7 @@ __all__ = [
     "data",
     "dot",
     "draw",
+    "draw_dot",
     "erf",
     "erfc",
     "exp",
