@@ -243,3 +243,44 @@ def test_an_overflowing_tangent_is_an_error_naming_the_node() -> None:
 
 def test_package_root_exports_jvp_and_jacobian_lazily() -> None:
     assert mx.jvp is jvp and mx.jacobian is jacobian
+
+
+# -- drawing tangents ---------------------------------------------------------------------------
+
+
+def _fxy() -> tuple[Value, Value, Value]:
+    x, y = Value(0.5, label="x"), Value(2.0, label="y")
+    f = x * y + x.sin()
+    f.label = "f"
+    return x, y, f
+
+
+def test_draw_labels_each_value_with_its_tangent() -> None:
+    x, y, f = _fxy()
+    drawing = mx.draw(f, tangents={x: 1.0})
+    src = drawing.source
+    # Tangents along x: x 1, y 0, x·y: y = 2, sin x: cos 0.5, f: 2 + cos 0.5 (4 digits).
+    for cell in ("tangent 1<", "tangent 0<", "tangent 2<", "tangent 0.8776<", "tangent 2.878<"):
+        assert cell in src, cell
+    assert ">grad " not in src  # the tangent cell replaces the grad cell
+    assert "tangent flowing" in src
+    assert any("forward mode, seeded with tangent x = 1" in line for line in drawing.caption)
+    assert any("tangent of f = 2.878" in line for line in drawing.caption)
+    # Only the edge from y carries no tangent: dashed, as an edge with no gradient is.
+    assert src.count("style=dashed") == 1
+    assert 'tooltip="∂v2/∂y = 0.5; tangent flowing: 0.0"' in src
+    assert mx.draw(f, tangents={y: 0.0}).source.count("style=dashed") == 5
+
+
+def test_draw_tangents_refusals() -> None:
+    x, _, f = _fxy()
+    with pytest.raises(ValueError, match="not both"):
+        mx.draw(f, wrt=x, tangents={x: 1.0})
+    with pytest.raises(ValueError, match="network view has no"):
+        mx.draw(f, view="network", tangents={x: 1.0})
+    with pytest.raises(ValueError, match="does not depend on z"):
+        mx.draw(f, tangents={Value(1.0, label="z"): 1.0})
+    with pytest.raises(TypeError, match="needs the output Value"):
+        mx.draw(mx.trace(f), tangents={x: 1.0})
+    with pytest.raises(TypeError, match="tangents must map input Values"):
+        mx.draw(f, tangents={})
