@@ -8,12 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from micrograd_x import Value, apply
 from micrograd_x.forward import jacobian, jvp
 from micrograd_x.ops import Domain, Op
-from micrograd_x.testing import jvpcheck
+from micrograd_x.testing import GradcheckError, gradcheck, jvpcheck
 from micrograd_x.testing.jvpcheck import JvpcheckError, JvpcheckReport, path_magnitudes
+from micrograd_x.testing.strategies import Program, programs
 
 # The module (the package attribute of that name is the function it re-exports).
 jvpcheck_module = importlib.import_module("micrograd_x.testing.jvpcheck")
@@ -129,3 +132,26 @@ def test_path_magnitudes_sum_the_absolute_products_along_every_path() -> None:
     rows = path_magnitudes(lambda x, y: [x * y - x * y, x.sin()], [0.5, -3.0])
     assert rows[0] == [6.0, 1.0]
     assert rows[1] == [pytest.approx(abs(math.cos(0.5))), 0.0]
+
+
+def test_gradcheck_checks_forward_mode_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = gradcheck(_f, [0.3, -0.7], check_forward=True)
+    assert report and report.forward_mode == ()
+    fast = gradcheck(_f, [0.3, -0.7], check_forward=True, fast_mode=True)
+    assert fast and fast.mode == "fast"
+    monkeypatch.setattr(jvpcheck_module, "jacobian", _doubled_column(0))
+    assert gradcheck(_f, [0.3, -0.7])  # backward is still right
+    broken = gradcheck(_f, [0.3, -0.7], check_forward=True)
+    assert not broken and broken.verdict == "FAILED"
+    assert len(broken.forward_mode) == 2  # column 0 of both outputs
+    assert "forward mode: Jacobian computed with forward mode mismatch for output 0" in (
+        broken.message
+    )
+    with pytest.raises(GradcheckError, match="forward sweep loses or double-counts"):
+        gradcheck(_f, [0.3, -0.7], check_forward=True, fast_mode=True, raise_exception=True)
+
+
+@given(programs(outputs=st.integers(1, 2)))
+def test_gradcheck_with_forward_mode_passes_on_programs(p: Program) -> None:
+    report = gradcheck(p, p.inputs, check_forward=True)
+    assert report, f"{p}\n{report.message}"

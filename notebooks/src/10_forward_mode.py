@@ -41,6 +41,16 @@ for node in topological_order(f):
     )
 
 # %% [markdown]
+# `draw` shows the same sweep: with `tangents=` each value carries its tangent instead of its
+# grad, and the width of each edge is the tangent flowing along it (partial × tangent of its
+# input). The edge from `y` carries none: `y` does not move in this direction.
+
+# %%
+from micrograd_x import draw
+
+draw(f, tangents={x: 1.0})
+
+# %% [markdown]
 # The tangent of `f` is $\partial f/\partial x = y + \cos x$. `jvp` wraps the same sweep as a
 # function transform, like JAX's: it returns the value and the directional derivative. Reverse
 # mode (`grad`) gives both partial derivatives at once; forward mode needs one sweep per input.
