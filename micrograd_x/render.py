@@ -34,7 +34,6 @@ from micrograd_x.layout import (
 from micrograd_x.network import NetworkView, network_view
 from micrograd_x.view import (
     Collapse,
-    View,
     choose_view,
     nodes_around,
     nodes_near_output,
@@ -268,20 +267,20 @@ def draw(
     if isinstance(out, Value) and not force and depth is None and around is None and not tangents:
         total, scoped = _count(out)
         if total > max_layout_nodes and not scoped:
-            root = out
+            traced: list[Graph] = []
+
+            def graph_once(root: Value = out) -> Graph:
+                if not traced:
+                    traced.append(_walk_quickly(root)[0])
+                return traced[0]
+
+            style = DotStyle(
+                digits, label_limit, colour_flow, "TB" if direction == "auto" else direction
+            )
             return Drawing(
-                graph=lambda: walk(root)[0],
-                source=lambda: _graph_source(
-                    walk(root)[0],
-                    None,
-                    "auto",
-                    max_nodes,
-                    digits,
-                    label_limit,
-                    colour_flow,
-                    direction,
-                )[0],
-                members=lambda: {},
+                graph=graph_once,
+                source=lambda: _full_detail_source(graph_once(), style),
+                members=lambda: {n.id: (n.id,) for n in graph_once().nodes},
                 explanation=None,
                 caption=(),
                 visible_nodes=total,
@@ -458,21 +457,11 @@ def _forward_sweep(
     return tangents, flows, lines
 
 
-def _graph_source(
-    graph: Graph,
-    view: View | None,
-    collapse: Collapse,
-    max_nodes: int,
-    digits: int,
-    label_limit: int,
-    colour_flow: bool,
-    direction: str,
-) -> tuple[str, View]:
-    """The DOT text of a graph view with no highlight (for drawings refused before tracing)."""
-    v = view or choose_view(graph, collapse, max_nodes)
-    d = direction if direction != "auto" else ("LR" if v.depth else "TB")
+def _full_detail_source(graph: Graph, style: DotStyle) -> str:
+    """The DOT text of every value, with no highlight (for drawings refused before tracing)."""
+    view = choose_view(graph, None, len(graph))
     caption = ["edge label: local partial ∂(head)/∂(tail) · width: gradient flowing · dashed: none"]
-    return graph_dot(graph, v, DotStyle(digits, label_limit, colour_flow, d), caption), v
+    return graph_dot(graph, view, style, caption)
 
 
 def _path_colours(

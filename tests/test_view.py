@@ -22,6 +22,7 @@ from micrograd_x.view import (
     nodes_around,
     nodes_near_output,
     partial_view,
+    penalty_terms,
 )
 
 
@@ -177,3 +178,30 @@ def test_a_neuron_built_with_dot_is_one_node() -> None:
     out = dot(w, x, Parameter(0.1, label="b")).tanh()
     g = trace(out)
     assert len(g) == 7 and box_counts(g) == {0: 7}
+
+
+def test_penalty_terms_fold_into_one_box_at_every_collapsed_level() -> None:
+    from micrograd_x.train import make_loss_fn
+
+    model = MLP(2, [3, 1], seed=0)
+    loss, _ = make_loss_fn("mse", l2=0.01)(model, [[0.5, -1.0], [1.0, 2.0]], [1.0, -1.0])
+    loss.backward()
+    g = trace(loss)
+    params = {n.index for n in g.nodes if n.role == "parameter"}
+    terms = penalty_terms(g)
+    # p*p for each parameter, their sum and its product with λ: built from parameters alone.
+    assert len(terms) >= len(params) + 1
+    for i in terms:
+        assert g.nodes[i].scope is None
+        assert all(
+            e.source in params | terms or g.nodes[e.source].role == "constant"
+            for e in g.edges_into(i)
+        )
+    counts = box_counts(g)
+    for depth in range(1, deepest_scope(g) + 1):
+        v = choose_view(g, depth, 40)
+        boxes = [it for it in v.items if it.kind == "penalty"]
+        assert len(boxes) == 1 and set(boxes[0].members) == terms
+        assert len(v.items) == counts[depth]
+    d = draw(loss, view="graph", collapse=1)
+    assert "<B>L2 penalty</B>" in d.source
