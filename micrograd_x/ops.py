@@ -207,6 +207,11 @@ def _is_number(x: object) -> bool:
     return isinstance(x, (int, float))
 
 
+def _num(x: Any) -> float:
+    """The number of a float or of a Value (its ``data``), for choosing a rule's branch."""
+    return x if _is_number(x) else x.data  # type: ignore[no-any-return]
+
+
 @overload
 def exp(x: float) -> float: ...
 @overload
@@ -326,6 +331,8 @@ def _tanh_partials(out: Any, x: Any) -> tuple[Any, ...]:
     if _is_number(x):
         e = math.exp(-2.0 * abs(x))
         return (4.0 * e / ((1.0 + e) * (1.0 + e)),)
+    if abs(x.data) > 400.0:  # e underflows to 0, and so does every derivative: no 2x to overflow
+        return (0.0,)
     return (4.0 * sigmoid(2.0 * x) * sigmoid(-2.0 * x),)
 
 
@@ -363,8 +370,16 @@ def _pow_partials(out: Any, x: Any, k: float) -> tuple[Any, ...]:
         return (0.0,)
     if k == 1:
         return (1.0,)
-    if _is_number(x) and x == 0.0 and k < 1:
-        raise NonDifferentiableError("pow", f"d/dx x**{k!r} is infinite at x = 0.0", (x,))
+    if _is_number(x):
+        if x == 0.0 and k < 1:
+            raise NonDifferentiableError("pow", f"d/dx x**{k!r} is infinite at x = 0.0", (x,))
+        try:
+            return (k * x ** (k - 1),)
+        except OverflowError:
+            # x**(k-1) overflows while k·x^(k-1) need not (x = k = 2.2e-313: it is about 1):
+            # k·x^k / x, from the finite output, in the order that keeps it finite.
+            d = (k / x) * out
+            return (d if d - d == 0.0 else k * (out / x),)
     return (k * x ** (k - 1),)
 
 
@@ -383,9 +398,11 @@ def _powv(a: float, b: float) -> float:
 
 def _powv_partials(out: Any, a: Any, b: Any) -> tuple[Any, ...]:
     # d/da a^b = b a^(b-1);  d/db a^b = a^b log a   (a = 0: a^b = 0 for b > 0, so 0 · log 0 := 0).
-    if _is_number(a) and a == 0.0:
-        if b < 1:
-            raise NonDifferentiableError("powv", f"d/da a**{b!r} is infinite at a = 0.0", (a, b))
+    if _num(a) == 0.0:  # also as a graph (create_graph), where log(a) would be taken of 0
+        if _num(b) < 1:
+            raise NonDifferentiableError(
+                "powv", f"d/da a**{_num(b)!r} is infinite at a = 0.0", (0.0, _num(b))
+            )
         return (b * a ** (b - 1), 0.0)
     return (b * a ** (b - 1), out * log(a))
 
@@ -412,7 +429,7 @@ def _split(a: float) -> tuple[float, float]:
 def _gelu(x: float) -> float:
     # x·Φ(x) with Φ(x) = erfc(-x/√2)/2: no cancellation in the left tail, unlike 1 + erf(x/√2).
     z = x * _SQRT_HALF
-    if x >= -1.0:
+    if x >= -1.0 or x < -40.0:  # below -40 the result underflows to -0.0 (and x·2^27 may overflow)
         return 0.5 * x * math.erfc(-z)
     # In the left tail erfc magnifies the rounding of x/√2 (its condition number is about 2z²,
     # 60 at x = -8), so correct for it to first order: dz = x/√2 - z, computed exactly.
@@ -420,6 +437,22 @@ def _gelu(x: float) -> float:
     sh, sl = _split(_SQRT_HALF)
     dz = ((xh * sh - z) + xh * sl + xl * sh) + xl * sl + x * _SQRT_HALF_LO
     return 0.5 * x * (math.erfc(-z) + _TWO_OVER_SQRT_PI * math.exp(-z * z) * dz)
+
+
+def _gauss(x: Any) -> Any:
+    # e^(−x²): 0 in floats for |x| > 27.3, and so is every derivative; as a graph, x·x would
+    # overflow for |x| > 1.3e154, so far out the constant 0 stands in for it.
+    if not _is_number(x) and abs(x.data) > 27.5:
+        return 0.0
+    return exp(-(x * x))
+
+
+def _gelu_partials(out: Any, x: Any) -> tuple[Any, ...]:
+    # Φ(x) + x·φ(x). Beyond |x| = 40, φ(x) underflows to 0 and Φ(x) rounds to 0 or 1 (every
+    # higher derivative underflows too); as a graph, x·x would overflow for |x| > 1.3e154.
+    if not _is_number(x) and abs(x.data) > 40.0:
+        return (1.0 if x.data > 0.0 else 0.0,)
+    return (0.5 * erfc(-x * _SQRT_HALF) + x * _INV_SQRT_2PI * exp(-0.5 * x * x),)
 
 
 def _dot(*args: float) -> float:
@@ -674,14 +707,14 @@ LEAKY_RELU = register(
     )
 )
 
-# x for x > 0, else α(e^x - 1);  d/dx = 1 or α e^x = out + α
+# x for x > 0, else α(e^x - 1);  d/dx = 1 or α e^x (not out + α, which cancels for x < -28)
 ELU = register(
     Op(
         "elu",
         "ELU",
         1,
         _elu,
-        lambda out, x, alpha=1.0: (1.0 if x > 0 else out + alpha,),
+        lambda out, x, alpha=1.0: (1.0 if x > 0 else alpha * exp(x),),
         Domain(kinks=(0.0,), piecewise=True),
         params=("alpha",),
         branch=lambda x, alpha=1.0: int(x > 0),
@@ -709,7 +742,7 @@ ERF = register(
         "erf",
         1,
         math.erf,
-        lambda out, x: (_TWO_OVER_SQRT_PI * exp(-(x * x)),),
+        lambda out, x: (_TWO_OVER_SQRT_PI * _gauss(x),),
         formula="erf x",
     )
 )
@@ -721,7 +754,7 @@ ERFC = register(
         "erfc",
         1,
         math.erfc,
-        lambda out, x: (-_TWO_OVER_SQRT_PI * exp(-(x * x)),),
+        lambda out, x: (-_TWO_OVER_SQRT_PI * _gauss(x),),
         formula="1 − erf x",
     )
 )
@@ -734,7 +767,7 @@ GELU = register(
         "GELU",
         1,
         _gelu,
-        lambda out, x: (0.5 * erfc(-x * _SQRT_HALF) + x * _INV_SQRT_2PI * exp(-0.5 * x * x),),
+        _gelu_partials,
         Domain(box=((-8.0, 8.0),)),
         formula="x·Φ(x), Φ the standard normal CDF (exact erf form, PyTorch's default)",
     )

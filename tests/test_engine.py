@@ -14,6 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd_x import Value, backward, gradients, topological_order, zero_grad
+from micrograd_x.graph import Graph, trace
+from micrograd_x.replay import capture
 from micrograd_x.testing import gradcheck, reference_grad
 from micrograd_x.testing.strategies import Program, expressions, programs
 
@@ -281,3 +283,57 @@ def test_program_graphs_leave_nothing_for_the_cyclic_gc(p: Program) -> None:
     finally:
         if was_enabled:
             gc.enable()
+
+
+# ---------------------------------------------------------------------------------------------
+# Every backward sweep agrees: the engine's float pass, its create_graph pass, Graph.adjoints
+# and replay's grouped numpy pass, on the same random programs.
+
+
+def _sweep_tolerance(g: Graph, leaf: int) -> float:
+    """A bound on how far two correct sweeps may differ at ``leaf``.
+
+    Each gradient is a sum over paths of products of partials. Sweeps may add a node's incoming
+    terms in different orders, and replay's numpy kernels (and create_graph's tanh rule,
+    4σ(2x)σ(−2x) against 4e/(1+e)²) may round a partial differently by a few ulps; both errors
+    are at most (a few ulps × the path length and fan-in) × Σ|path products| — the "absolute
+    adjoint" computed here. A wrong sweep (a path dropped or counted twice) is off by a whole
+    path product, far beyond this unless that product is itself below 1e-12 of the sum.
+    """
+    absolute = [0.0] * len(g.nodes)
+    absolute[g.root] = 1.0
+    for i in range(g.root, -1, -1):
+        if absolute[i]:
+            for e in g.edges_into(i):
+                absolute[e.source] += abs(e.partial) * absolute[i]
+    return 8.0 * (len(g.nodes) + len(g.edges)) * sys.float_info.epsilon * absolute[leaf]
+
+
+@given(programs())
+def test_all_backward_sweeps_agree(p: Program) -> None:
+    runs = []
+    for _ in range(3):
+        leaves = p.leaves()
+        runs.append((leaves, p(*leaves)))
+    (l1, r1), (l2, r2), (l3, r3) = runs
+    l4 = p.leaves()  # capture builds its own graph
+    assert isinstance(r1, Value)
+    r1.backward()
+    engine = [x.grad for x in l1]
+    r2.backward(create_graph=True)
+    created = [x.grad.data if isinstance(x.grad, Value) else x.grad for x in l2]
+    g = trace(r3)
+    index = {n.label: n.index for n in g.nodes if n.label is not None}
+    adjoints = g.adjoints()
+    graph = [adjoints[index[x.label]] if x.label in index else 0.0 for x in l3]
+    _, replayed = capture(lambda: p(*l4), l4).run()
+    replay = replayed.tolist()
+    # With at most two uses per node every sweep adds the same two terms (IEEE addition and
+    # multiplication commute), from the same stored partials: the engine and Graph agree exactly.
+    uses = max((len(g.edges_from(i)) for i in range(len(g.nodes))), default=0)
+    if uses <= 2:
+        assert graph == engine, str(p)
+    for j, x in enumerate(l3):
+        tol = _sweep_tolerance(g, index[x.label]) if x.label in index else 0.0
+        for name, other in (("graph", graph), ("create_graph", created), ("replay", replay)):
+            assert abs(other[j] - engine[j]) <= tol, (name, j, other[j], engine[j], tol, str(p))
