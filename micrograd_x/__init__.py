@@ -43,9 +43,10 @@ from micrograd_x.ops import (
 from micrograd_x.transforms import grad, hessian, value_and_grad
 
 if TYPE_CHECKING:
-    from micrograd_x import data, init, losses, nn, optim, replay, serialize, train
+    from micrograd_x import data, forward, init, losses, nn, optim, replay, serialize, train
     from micrograd_x.chainrule import explain
     from micrograd_x.explore import explore
+    from micrograd_x.forward import jacobian, jvp
     from micrograd_x.nn import MLP, Layer, Module, Neuron
     from micrograd_x.render import draw, draw_dot
     from micrograd_x.train import fit
@@ -65,6 +66,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "draw_dot": ("micrograd_x.render", "draw_dot"),
     "explain": ("micrograd_x.chainrule", "explain"),
     "explore": ("micrograd_x.explore", "explore"),
+    # Forward mode. (The PyTorch bridge, micrograd_x.export, needs torch, an optional extra:
+    # it is imported by name only, so `from micrograd_x import *` works without torch.)
+    "forward": ("micrograd_x.forward", None),
+    "jvp": ("micrograd_x.forward", "jvp"),
+    "jacobian": ("micrograd_x.forward", "jacobian"),
 }
 
 
@@ -110,10 +116,13 @@ __all__ = [
     "explain",
     "explore",
     "fit",
+    "forward",
     "grad",
     "gradients",
     "hessian",
     "init",
+    "jacobian",
+    "jvp",
     "log",
     "losses",
     "name_scope",

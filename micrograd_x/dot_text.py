@@ -123,8 +123,19 @@ def _node_tooltip(n: Node) -> str:
     return " · ".join(parts)
 
 
-def _node_stmt(n: Node, style: DotStyle, grad_scale: float, on: str | None, faded: bool) -> str:
-    """The DOT statement of one value; ``on`` is its path colour when highlighted."""
+def _node_stmt(
+    n: Node,
+    style: DotStyle,
+    grad_scale: float,
+    on: str | None,
+    faded: bool,
+    tangent: float | None = None,
+) -> str:
+    """The DOT statement of one value; ``on`` is its path colour when highlighted.
+
+    With a ``tangent`` (forward mode), its cell shows the tangent instead of the grad, coloured
+    on the same scale (``grad_scale`` is then the largest tangent).
+    """
     d = style.digits
     name = escape(n.name, "html", style.label_limit)
     border = on or (_FADED_LINE if faded else _BORDER)
@@ -154,10 +165,11 @@ def _node_stmt(n: Node, style: DotStyle, grad_scale: float, on: str | None, fade
             '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="0"><TR>'
             f'<TD ALIGN="LEFT">{head}</TD><TD ALIGN="RIGHT">{small}</TD></TR></TABLE>'
         )
-    bg, fg = _grad_colour(n.grad, grad_scale)
+    shown, word = (n.grad, "grad") if tangent is None else (tangent, "tangent")
+    bg, fg = _grad_colour(shown, grad_scale)
     header_bg = "#ffffff" if faded else _HEADER[n.role]
     grad_bg = "#ffffff" if faded else bg
-    grad_text = ink(f"grad {fmt(n.grad, d)}", fg if fg != INK else None)
+    grad_text = ink(f"{word} {fmt(shown, d)}", fg if fg != INK else None)
     label = (
         f'<<TABLE BORDER="{width}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
         f'COLOR="{border}">'
@@ -232,21 +244,25 @@ def _link_stmt(
     flows: Sequence[float],
     style: DotStyle,
     colours: Sequence[str] | None,
+    flowing: str = "gradient",
 ) -> str:
-    """One arrow; ``colours`` are its path colours (empty: faded; ``None``: no highlight)."""
+    """One arrow; ``colours`` are its path colours (empty: faded; ``None``: no highlight).
+
+    ``flowing`` names what ``flows`` holds: ``"gradient"``, or ``"tangent"`` in forward mode.
+    """
     attrs: list[str] = []
     faded = colours is not None and not colours
     if len(link.edges) == 1:
         e = graph.edges[link.edges[0]]
         dst, src = graph.nodes[e.destination].name, graph.nodes[e.source].name
-        tip = f"∂{dst}/∂{src} = {e.partial!r}; gradient flowing: {flows[link.edges[0]]!r}"
+        tip = f"∂{dst}/∂{src} = {e.partial!r}; {flowing} flowing: {flows[link.edges[0]]!r}"
         if singles:
             # Path colours are for lines; a label stays dark (4.5:1 on its white background).
             ink = FADED_INK if faded else None
             attrs.append(f"label={_edge_label(fmt(e.partial, style.digits), ink)}")
     else:
         # No label: a count on each of the many links between boxes would only widen the picture.
-        tip = f"{len(link.edges)} edges; total |gradient| flowing: {link.flow!r}"
+        tip = f"{len(link.edges)} edges; total |{flowing}| flowing: {link.flow!r}"
     attrs.append(f"tooltip={_q(tip)}")
     rel = link.flow / flow_scale if flow_scale else 0.0
     attrs.append(f'penwidth="{0.8 + 3.2 * rel**0.5:.2f}"')
@@ -290,6 +306,7 @@ def graph_dot(
     edge_colours: Mapping[int, Sequence[str]] | None = None,
     swatches: Sequence[str | None] = (),
     flows: Sequence[float] | None = None,
+    tangents: Mapping[int, float] | None = None,
 ) -> str:
     """The DOT text of a graph view.
 
@@ -302,7 +319,10 @@ def graph_dot(
             ``None``: no highlight (with highlighting, every other box is faded).
         edge_colours: For each edge index on a highlighted path, the colours of its paths.
         swatches: For each caption line, the colour of its ■ mark (``None``: no mark).
-        flows: The gradient flowing along each edge (default: ``graph.flows()``).
+        flows: The gradient flowing along each edge (default: ``graph.flows()``), or in forward
+            mode the tangent flowing (partial × tangent of the edge's source).
+        tangents: Forward mode: each node's tangent, by node index; values show their tangent
+            instead of their grad.
 
     Returns:
         The DOT text.
@@ -310,8 +330,9 @@ def graph_dot(
     if flows is None:
         flows = graph.flows()
     singles = {it.id for it in view.items if it.kind == "node"}
+    shown = [i for it in view.items if it.kind == "node" for i in it.members]
     grad_scale = max(
-        (abs(graph.nodes[i].grad) for it in view.items if it.kind == "node" for i in it.members),
+        (abs(graph.nodes[i].grad if tangents is None else tangents.get(i, 0.0)) for i in shown),
         default=0.0,
     )
     flow_scale = max((link.flow for link in view.links), default=0.0)
@@ -385,7 +406,8 @@ def graph_dot(
         faded = highlight and not colours
         if entry.kind == "node":
             n = graph.nodes[entry.members[0]]
-            out.append(indent + _node_stmt(n, style, grad_scale, on, faded))
+            t = None if tangents is None else tangents.get(n.index, 0.0)
+            out.append(indent + _node_stmt(n, style, grad_scale, on, faded, t))
         else:
             out.append(indent + _box_stmt(entry, graph, style, on, faded))
 
@@ -398,7 +420,10 @@ def graph_dot(
                 for c in (edge_colours or {}).get(k, ()):
                     shared[c] = None
             link_colours = tuple(shared)
-        out.append("  " + _link_stmt(link, graph, both, flow_scale, flows, style, link_colours))
+        flowing = "gradient" if tangents is None else "tangent"
+        out.append(
+            "  " + _link_stmt(link, graph, both, flow_scale, flows, style, link_colours, flowing)
+        )
     out.append("}")
     return "\n".join(out) + "\n"
 

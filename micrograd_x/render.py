@@ -22,6 +22,7 @@ from micrograd_x.chainrule import Explanation, explain_graph
 from micrograd_x.dot_text import PATH_COLOURS, DotStyle, graph_dot, network_dot
 from micrograd_x.drawing import Drawing
 from micrograd_x.engine import Parameter, Value
+from micrograd_x.forward import push_tangents
 from micrograd_x.graph import Graph, walk
 from micrograd_x.layout import (
     INSTALL_HINT,
@@ -58,6 +59,7 @@ ViewName = Literal["auto", "graph", "network"]
 _DIRECTIONS = ("TB", "LR", "BT", "RL")
 _OPTIONS = (
     "wrt",
+    "tangents",
     "view",
     "collapse",
     "max_nodes",
@@ -166,6 +168,7 @@ def draw(
     label_limit: int = 24,
     timeout: float = 60.0,
     jupyter_format: Literal["svg", "png"] = "svg",
+    tangents: Mapping[Value, float] | None = None,
     **options: object,
 ) -> Drawing:
     """Draw a computation graph: the local partial derivative on every edge, or a network.
@@ -206,6 +209,10 @@ def draw(
         label_limit: Longer labels are cut with an ellipsis (the full text is in the tooltip).
         timeout: Seconds the layout may take.
         jupyter_format: How notebooks show the drawing: ``"svg"`` or ``"png"``.
+        tangents: Forward mode: seed these values with these tangents (``{x: 1.0}`` for d/dx),
+            push them through the stored partials (:func:`micrograd_x.forward.push_tangents`)
+            and show each value's tangent instead of its grad; edge widths are then the tangent
+            flowing (partial × tangent of the input). Implies the graph view; not with ``wrt``.
         **options: Nothing else is accepted (``rankdir=`` gets a hint to use ``direction=``).
 
     Returns:
@@ -234,8 +241,14 @@ def draw(
         raise ValueError("draw: give depth= or around=, not both")
     if view not in ("auto", "graph", "network"):
         raise ValueError(f"draw: view must be 'auto', 'graph' or 'network', got {view!r}")
-    if view == "network" and (wrt is not None or depth is not None or around is not None):
-        raise ValueError("draw: the network view has no wrt=, depth= or around=; use view='graph'")
+    if view == "network" and (
+        wrt is not None or depth is not None or around is not None or tangents is not None
+    ):
+        raise ValueError(
+            "draw: the network view has no wrt=, depth=, around= or tangents=; use view='graph'"
+        )
+    if tangents is not None:
+        _check_tangents(out, wrt, tangents)
     if direction != "auto" and direction not in _DIRECTIONS:
         raise ValueError(
             f'draw: direction must be "auto" or one of {_DIRECTIONS}, got {direction!r}'
@@ -253,7 +266,7 @@ def draw(
 
     # Count first: a graph too large to lay out, with no scopes to collapse and no part asked
     # for, is refused before it is traced or any DOT is built.
-    if isinstance(out, Value) and not force and depth is None and around is None:
+    if isinstance(out, Value) and not force and depth is None and around is None and not tangents:
         total, scoped = _count(out)
         if total > max_layout_nodes and not scoped:
             traced: list[Graph] = []
@@ -287,7 +300,7 @@ def draw(
 
     partial = depth is not None or around is not None
     wants_network = view == "network" or (view == "auto" and len(graph) > max_nodes)
-    if wants_network and wrt is None and not partial:
+    if wants_network and wrt is None and tangents is None and not partial:
         net = network_view(graph)
         if net is not None:
             return _network_drawing(graph, net, digits, common)
@@ -318,8 +331,15 @@ def draw(
             lines, marks = _chain_caption(explanation, digits, label_limit)
             caption += lines
             swatches += marks
+    forward: dict[int, float] | None = None
+    if tangents is not None:
+        assert isinstance(out, Value) and index is not None  # checked above
+        forward, flows, lines = _forward_sweep(graph, index, out, tangents, digits, label_limit)
+        caption += lines
+    else:
+        flows = graph.flows()
     root_node = graph.nodes[graph.root]
-    if root_node.grad != 1.0:
+    if root_node.grad != 1.0 and forward is None:
         name = one_line(root_node.name, "text", label_limit)
         caption.append(
             f"grad cells show the stored grads, and {name}.grad is {fmt(root_node.grad)}: "
@@ -364,8 +384,9 @@ def draw(
                 f"{len(graph)} values, over the box budget of {max_nodes}: draw a part with "
                 "depth= or around="
             )
+    flowing = "gradient" if forward is None else "tangent"
     caption.append(
-        "edge label: local partial ∂(head)/∂(tail) · width: gradient flowing · dashed: none"
+        f"edge label: local partial ∂(head)/∂(tail) · width: {flowing} flowing · dashed: none"
     )
     if direction == "auto":
         direction = "LR" if v.depth else "TB"
@@ -386,6 +407,7 @@ def draw(
             edge_colours=edge_colours,
             swatches=swatches,
             flows=flows,
+            tangents=forward,
         )
 
     large = len(items) > max_layout_nodes and not force
@@ -405,6 +427,52 @@ def draw(
 
 draw_dot = draw
 """micrograd's name for :func:`draw`."""
+
+
+def _check_tangents(out: Value | Graph, wrt: object, tangents: object) -> None:
+    if not isinstance(out, Value):
+        raise TypeError("draw: tangents= needs the output Value, not a traced Graph")
+    if wrt is not None:
+        raise ValueError("draw: give wrt= (reverse mode) or tangents= (forward mode), not both")
+    if not isinstance(tangents, Mapping) or not tangents:
+        raise TypeError(
+            f"draw: tangents must map input Values to numbers, e.g. {{x: 1.0}}, got {tangents!r}"
+        )
+
+
+def _forward_sweep(
+    graph: Graph,
+    index: Mapping[Value, int],
+    out: Value,
+    seeds: Mapping[Value, float],
+    digits: int,
+    label_limit: int,
+) -> tuple[dict[int, float], tuple[float, ...], list[str]]:
+    """Forward mode over the drawn graph.
+
+    Returns:
+        The tangents by node index, the tangent flowing along each edge (partial × tangent of
+        its source) and the caption lines.
+    """
+    for v in seeds:
+        if isinstance(v, Value) and v not in index:
+            name = one_line(v.label or "a value", "text", label_limit)
+            raise ValueError(f"draw: the output does not depend on {name}, seeded in tangents=")
+    by_value = push_tangents(out, seeds)
+    tangents = {index[v]: t for v, t in by_value.items()}
+    flows = tuple(e.partial * tangents[e.source] for e in graph.edges)
+    seeded = ", ".join(
+        f"{one_line(graph.nodes[index[v]].name, 'text', label_limit)} = {fmt(by_value[v], digits)}"
+        for v in seeds
+    )
+    out_name = one_line(graph.nodes[graph.root].name, "text", label_limit)
+    lines = [
+        f"forward mode, seeded with tangent {seeded}: each value's tangent is "
+        "Σ partial × tangent of its inputs",
+        f"tangent of {out_name} = {fmt(tangents[graph.root], digits)}: the derivative of "
+        f"{out_name} along the seeded direction",
+    ]
+    return tangents, flows, lines
 
 
 def _full_detail_source(graph: Graph, style: DotStyle) -> str:

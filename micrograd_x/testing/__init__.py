@@ -16,6 +16,7 @@ from micrograd_x.testing.differences import (
     numerical_grad,
 )
 from micrograd_x.testing.gradcheck import gradcheck, gradgradcheck, hessiancheck
+from micrograd_x.testing.jvpcheck import jvpcheck
 from micrograd_x.testing.reference import reference_grad, reference_hessian
 from micrograd_x.testing.report import Entry, GradcheckError, GradcheckReport
 
@@ -29,6 +30,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "hessiancheck",
+    "jvpcheck",
     "numerical_grad",
     "reference_grad",
     "reference_hessian",

@@ -10,6 +10,7 @@ derivatives built with ``create_graph=True`` against differences of the float gr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import random
@@ -257,6 +258,7 @@ def gradcheck(
     method: str = "central",
     check_reentrant: bool = True,
     backward_fn: Callable[[Value], Any] | None = None,
+    check_forward: bool = False,
 ) -> GradcheckReport:
     """Check backward's gradients of ``f`` against central differences.
 
@@ -292,6 +294,10 @@ def gradcheck(
             identical fresh graph, to give bit-identical gradients.
         backward_fn: The backward pass to check, ``backward_fn(root)`` filling leaves' ``grad``;
             default :func:`micrograd_x.backward`.
+        check_forward: Also check forward mode (:mod:`micrograd_x.forward`): its Jacobian
+            against backward's and the differences, as
+            :func:`~micrograd_x.testing.jvpcheck.jvpcheck` does; disagreements are listed in
+            :attr:`GradcheckReport.forward_mode` and fail the check.
 
     Returns:
         A :class:`GradcheckReport` (truthy when the check passes).
@@ -301,7 +307,7 @@ def gradcheck(
         TypeError: If an input is not a number or ``f`` returns something else than Values.
         ValueError: If an option is out of range or an input is not finite.
     """
-    return _gradcheck(
+    report = _gradcheck(
         "gradcheck",
         f,
         lambda p: evaluate(f, p),
@@ -309,7 +315,7 @@ def gradcheck(
         eps=eps,
         atol=atol,
         rtol=rtol,
-        raise_exception=raise_exception,
+        raise_exception=False,
         kinks=kinks,
         fast_mode=fast_mode,
         seed=seed,
@@ -317,6 +323,21 @@ def gradcheck(
         check_reentrant=check_reentrant,
         backward_fn=backward_fn,
     )
+    if check_forward:
+        report = _with_forward_mode(f, as_floats(inputs, "gradcheck"), report, seed)
+    return _finish(report, raise_exception)
+
+
+def _with_forward_mode(
+    f: Function, x: list[float], report: GradcheckReport, seed: int
+) -> GradcheckReport:
+    """The report with forward mode's disagreements added (they fail it)."""
+    # Imported here: the forward-mode check builds on this module's gradcheck.
+    from micrograd_x.testing.jvpcheck import compare_modes
+
+    forward = compare_modes(f, x, report, seed=seed)
+    problems = tuple(f"{m.describe()}; hint: {m.hint()}" for m in forward.mismatches)
+    return dataclasses.replace(report, passed=report.passed and not problems, forward_mode=problems)
 
 
 def _gradcheck(

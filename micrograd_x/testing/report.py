@@ -102,6 +102,8 @@ class GradcheckReport:
         reentrancy: Problems found by repeating backward (empty when it is bit-identical).
         consistency: Second order: first derivatives computed with ``create_graph=True`` that
             differ from the ones computed on floats (a wrong ``Value`` branch of a rule).
+        forward_mode: With ``gradcheck(..., check_forward=True)``: where forward mode disagrees
+            with backward or the differences (empty when it agrees).
         mode: ``"full"``, ``"fast"``, ``"fast→full"`` (the projection failed or met a kink,
             and the full check explains it), or ``"hessian"`` (:func:`hessiancheck`).
         kinks: How kinks were treated: ``"inconclusive"`` or ``"fail"``.
@@ -119,6 +121,7 @@ class GradcheckReport:
     inconclusive: tuple[tuple[int, str], ...] = ()
     reentrancy: tuple[str, ...] = ()
     consistency: tuple[str, ...] = ()
+    forward_mode: tuple[str, ...] = ()
     mode: str = "full"
     kinks: str = "inconclusive"
     direction: tuple[float, ...] | None = field(default=None, repr=False)
@@ -163,6 +166,8 @@ class GradcheckReport:
             lines.append("  reentrancy: " + problem)
         for problem in self.consistency:
             lines.append("  create_graph: " + problem)
+        for problem in self.forward_mode:
+            lines.append("  forward mode: " + problem)
         if self.passed and self.worst is not None:
             w = self.worst
             lines.append(

@@ -11,7 +11,9 @@
 
 # %%
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 
+set_matplotlib_formats("png")  # one image format per figure keeps the notebook small
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
 
 # %%
@@ -19,7 +21,8 @@ import numpy as np
 
 from micrograd_x import Value, ops
 
-xs = np.linspace(-4, 4, 161)
+xs = np.linspace(-4, 4, 161)  # includes x = 0 exactly, where the kinks are
+VANISH = 0.05  # a slope below this passes less than 5% of the gradient back
 
 
 def curve(name):
@@ -34,21 +37,53 @@ def curve(name):
     return np.array(values), np.array(slopes)
 
 
-names = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus"]
+def saturated(slope):
+    """The (start, end) x of each tail where |slope| stays below VANISH out to the plot's edge."""
+    small = np.abs(slope) < VANISH
+    tails = []
+    if small[0]:
+        tails.append((xs[0], xs[np.argmin(small) - 1]))  # argmin: the first False
+    if small[-1]:
+        tails.append((xs[len(xs) - np.argmin(small[::-1])], xs[-1]))
+    return tails
+
+
+names = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "silu", "softplus"]
 curves = {name: curve(name) for name in names}
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-for name in names:
-    style = "-" if name in ("relu", "sigmoid", "tanh") else ":"
-    left.plot(xs, curves[name][0], style, label=name)
-    right.plot(xs, curves[name][1], style, label=name)
-left.set(title="activation f(x)", xlabel="x", ylim=(-1.5, 4))
-right.set(title="derivative f′(x), from backward()", xlabel="x", ylim=(-0.2, 1.3))
-left.legend(ncol=2, fontsize=8)
+fig, axes = plt.subplots(2, 4, figsize=(12.5, 5.6), sharex=True, sharey=True)
+for ax, name in zip(axes.flat, names):
+    f, slope = curves[name]
+    for a, b in saturated(slope):
+        ax.axvspan(a, b, color="#999999", alpha=0.18, linewidth=0)
+    ax.plot(xs, f, color="#0072b2", linewidth=2, label="f(x)")
+    ax.plot(xs, slope, color="#d55e00", linewidth=2, linestyle="--", label="f′(x), from backward()")
+    for k in ops.get(name).domain.kinks:
+        i = int(np.argmin(np.abs(xs - k)))
+        ax.axvline(k, color="black", linewidth=0.8, linestyle=":")
+        ax.plot(xs[i - 1], slope[i - 1], "o", mfc="white", mec="#d55e00", markersize=6)
+        ax.plot(xs[i + 1], slope[i + 1], "o", mfc="white", mec="#d55e00", markersize=6)
+        ax.plot(k, slope[i], "o", color="#d55e00", markersize=5)
+    ax.text(0.97, 0.05, f"f′(−4) = {slope[0]:.2g}", transform=ax.transAxes, ha="right")
+    ax.set(title=name, ylim=(-1.3, 2.3))
+    ax.axhline(0, color="black", linewidth=0.6)
+for ax in axes[1]:
+    ax.set_xlabel("x")
+axes[0, 0].legend(loc="upper left", fontsize=8)
+fig.suptitle(
+    "each activation f (solid) and its slope f′ (dashed); grey: a saturated tail, where "
+    f"|f′| < {VANISH} out to the edge; dotted: a kink, ● the slope the engine uses there",
+    fontsize=10,
+)
 fig.tight_layout()
 
 # %% [markdown]
-# What to read in the right-hand panel:
+# **The point of the figure:** the dashed slope, not the solid curve, is what backpropagation
+# multiplies by, and the grey bands show where each activation lets almost no gradient through.
+# The number in each corner tells the look-alikes apart: relu passes exactly 0 on the left, leaky
+# relu 0.01.
+#
+# What to read in the panels:
 #
 # - **sigmoid** squashes to (0, 1); its slope is at most 0.25, at x = 0. Ten sigmoid layers can
 #   shrink a gradient by 0.25¹⁰ ≈ 10⁻⁶: the *vanishing gradient*.
