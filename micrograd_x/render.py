@@ -345,7 +345,6 @@ def draw(
             f"grad cells show the stored grads, and {name}.grad is {fmt(root_node.grad)}: "
             f"call {name}.backward() to fill them"
         )
-    flows = graph.flows()
     if (
         collapse == "auto"
         and wrt is None
