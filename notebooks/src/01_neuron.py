@@ -43,7 +43,7 @@ draw(o, wrt=w1)
 # ∂o/∂w1 = 0.5 × 2 = 1. Note ∂o/∂w2 = 0: with x2 = 0, nudging w2 changes nothing.
 
 # %%
-explain(o, wrt=w1)
+print(explain(o, wrt=w1))
 
 # %% [markdown]
 # ## Local partials are data
