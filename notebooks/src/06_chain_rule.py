@@ -25,6 +25,9 @@ print(f"product = {2 * x.data * x.partials[0]:.4f},  s.grad = {s.grad:.4f}")
 draw(z, wrt=s)
 
 # %% [markdown]
+# **The point of the figure:** ∂z/∂s is read off one path, as the product of the partials on its
+# edges.
+#
 # The highlighted path is the chain s → x → … → z; the caption under the picture is the product of
 # the partials on its edges, and the ✓ says it equals `s.grad` as computed by `backward()`.
 #
@@ -49,6 +52,10 @@ d = b * c
 d.label = "d"
 d.backward()
 draw(d, wrt=a)
+
+# %% [markdown]
+# **The point of the figure:** `a` reaches `d` along two highlighted paths, and `a.grad` is the
+# sum of the two products.
 
 # %%
 print(explain(d, wrt=a))
