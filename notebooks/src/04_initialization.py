@@ -168,17 +168,18 @@ for name, init in schemes.items():
         model, X, y, loss="hinge", lr=0.05, steps=40, progress=False, layer_stats=True
     )
 
-fig, axes = plt.subplots(1, 4, figsize=(13, 3.8), sharey=True)
+fig, axes = plt.subplots(2, 2, figsize=(9, 6), sharex=True, sharey=True)
 shades = plt.get_cmap("viridis")
-for ax, (name, history) in zip(axes, histories.items()):
+for ax, (name, history) in zip(axes.flat, histories.items()):
     plot_layer_stats(history, "grad_norm", ax=ax)
     lines = ax.get_lines()
     for k, line in enumerate(lines):
         line.set(color=shades(k / (len(lines) - 1)), linestyle="-")
     ax.legend([lines[0], lines[-1]], ["layer 1 (input side)", "layer 9 (output)"], fontsize=8)
     ax.set_title(f"{name}: final accuracy {history.accuracy[-1]:.0%}", fontsize=10)
-    if ax is not axes[0]:
-        ax.set_ylabel("")
+    ax.set_ylabel("gradient norm per layer" if ax in axes[:, 0] else "")
+    if ax not in axes[1]:
+        ax.set_xlabel("")
 fig.tight_layout()
 for name, history in histories.items():
     print(f"{name:>18}: loss {history.loss[0]:.3f} → {history.loss[-1]:.3f}")
