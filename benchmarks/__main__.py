@@ -46,6 +46,12 @@ def _big(scale: Scale) -> list[Row]:
     return big_rows(scale)
 
 
+def _table(scale: Scale) -> list[Row]:
+    from benchmarks.scaling import table_rows
+
+    return table_rows(scale)
+
+
 def _render(scale: Scale) -> list[Row]:
     from benchmarks.training import render_rows
 
@@ -57,6 +63,7 @@ CASES: dict[str, tuple[Callable[[Scale], list[Row]], str]] = {
     "chain": (_chain, "a chain of 10^6 nodes: forward and backward (µs/node)"),
     "demo": (_demo, "micrograd's demo step: MLP(2,[16,16,1]), 100 moons, hinge + 1e-4 L2"),
     "big": (_big, "MLP(2,[64,64,1]) on 1,000 points: replay steps and memory across them"),
+    "table": (_table, "fit replayed vs PyTorch and a numpy floor: widths × points, capture cost"),
     "render": (_render, "drawing the demo's loss graph collapsed by module"),
 }
 

@@ -97,7 +97,7 @@ def _replay_step(model: MLP, X: Any, y: Any) -> tuple[Callable[[int], float], fl
     loss_fn = make_loss_fn("hinge", l2=L2)
     params = model.parameters()
     t0 = time.perf_counter()
-    r = capture(lambda: loss_fn(model, X, y)[0], params, keep_graph=False)
+    r = capture(lambda: loss_fn(model, X, y)[0], params, check=0, keep_graph=False)
     took = time.perf_counter() - t0
 
     def step(k: int) -> float:
@@ -395,7 +395,7 @@ def render_rows(scale: Scale) -> list[Row]:
     model = MLP(2, [*scale.demo_sizes, 1], seed=0)
     loss_fn = make_loss_fn("hinge", l2=L2)
     params = model.parameters()
-    r = capture(lambda: loss_fn(model, X, y)[0], params)
+    r = capture(lambda: loss_fn(model, X, y)[0], params, check=0)
     zero_grad(params)
     r.step()
     rows: list[Row] = []

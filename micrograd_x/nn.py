@@ -153,6 +153,17 @@ class Module(ABC):
         """Set every parameter's ``grad`` to 0 (call between training steps)."""
         zero_grad(self.parameters())
 
+    def has_static_graph(self) -> bool:
+        """Whether the forward pass builds the same graph whatever the values.
+
+        True for this package's :class:`Neuron`, :class:`Layer` and :class:`MLP` with named
+        activations (their code never looks at a value; every named activation is one op), so
+        training may capture the graph once and replay it. False for anything else, including
+        subclasses (their forward pass might branch on ``.data``) and custom activation
+        functions, unless a subclass overrides this to promise it.
+        """
+        return False
+
     # -- calling ------------------------------------------------------------------------------
 
     @property
@@ -340,6 +351,10 @@ class Neuron(Module):
             out.append(("b", self.b))
         return out
 
+    def has_static_graph(self) -> bool:
+        """See :meth:`Module.has_static_graph`."""
+        return type(self) is Neuron and ACTIVATIONS.get(self.activation, self) is self._act
+
     def __call__(self, x: Sequence[Value | float] | Value | float) -> Value:
         """The neuron's output for ``nin`` inputs (numbers or Values).
 
@@ -451,6 +466,10 @@ class Layer(Module):
     def children(self) -> Sequence[Module]:
         """The neurons."""
         return self.neurons
+
+    def has_static_graph(self) -> bool:
+        """See :meth:`Module.has_static_graph`."""
+        return type(self) is Layer and all(n.has_static_graph() for n in self.neurons)
 
     def __call__(self, x: Sequence[Value | float] | Value | float) -> list[Value]:
         """The layer's ``nout`` outputs for ``nin`` inputs (numbers or Values).
@@ -570,6 +589,10 @@ class MLP(Module):
     def children(self) -> Sequence[Module]:
         """The layers."""
         return self.layers
+
+    def has_static_graph(self) -> bool:
+        """See :meth:`Module.has_static_graph`."""
+        return type(self) is MLP and all(layer.has_static_graph() for layer in self.layers)
 
     def __call__(self, x: Sequence[Value | float] | Value | float) -> Value | list[Value]:
         """The network's output for one sample: a Value if ``nout == 1``, else a list.

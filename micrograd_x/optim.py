@@ -1,9 +1,11 @@
 """Optimizers (SGD, Adam, AdamW), learning-rate schedules and a learning-rate range test.
 
 The update rules follow PyTorch's formulas for the same settings, written out in each class's
-docstring. Optimizers read ``float(p.grad)`` (a gradient may be a ``Value`` after
-``backward(create_graph=True)``) and write ``p.data``; they build no graph.
-Imports: the standard library and :mod:`micrograd_x.engine`.
+docstring. Optimizers read each gradient as a float (the ``data`` of a ``Value`` gradient after
+``backward(create_graph=True)``) and write ``p.data``; they build no graph. The same rule also
+updates parameter values held in one numpy array (:meth:`Optimizer.step_array`, used by replayed
+training), with the per-parameter state kept as arrays until :meth:`Optimizer.sync_state`.
+Imports: the standard library, :mod:`micrograd_x.engine` and (for arrays, when used) numpy.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from micrograd_x.engine import Value, zero_grad
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 __all__ = [
     "SGD",
@@ -43,6 +48,20 @@ def _number(where: str, name: str, v: object, low: float = 0.0, strict: bool = F
     if f < low or (strict and f == low):
         raise ValueError(f"{where}: {name} must be {'>' if strict else '>='} {low}, got {v!r}")
     return f
+
+
+def _grad(p: Value) -> float:
+    """A parameter's gradient as a float (a Value gradient, from create_graph, gives its data)."""
+    g: Any = p.grad
+    return float(g.data) if isinstance(g, Value) else float(g)
+
+
+def _sqrt(v: Any) -> Any:
+    if isinstance(v, float):
+        return math.sqrt(v)
+    import numpy as np
+
+    return np.sqrt(v)
 
 
 @dataclass
@@ -107,6 +126,10 @@ class Optimizer(ABC):
             self.param_groups.append(group)
         self.state: dict[int, dict[str, float]] = {}
         self.steps = 0
+        # While step_array runs: each group's state as arrays (None: self.state is current).
+        self._arrays: list[dict[str, Any]] | None = None
+        # The order of each group's parameters in step_array's arrays (None: group order).
+        self._order: list[list[Value]] | None = None
 
     def _check(self, group: ParamGroup) -> None:  # noqa: B027 - optional hook, no-op by default
         """Validate a group's options (overridden by each optimizer that has any)."""
@@ -134,7 +157,116 @@ class Optimizer(ABC):
     def reset(self) -> None:
         """Forget the per-parameter state (momentum buffers, moment estimates) and step count."""
         self.state.clear()
+        self._arrays = None
         self.steps = 0
+
+    def array_order(self, preferred: Sequence[Value] = ()) -> list[Value]:
+        """Choose (and return) the order of the parameters in :meth:`step_array`'s arrays.
+
+        Group by group (each group is one contiguous range), each group's parameters in their
+        order in ``preferred``, then those not in it in group order. The update of a parameter
+        does not depend on its neighbours, so any order gives the same result; a caller picks
+        one that keeps its own blocks contiguous (a layer's weight matrix).
+
+        Args:
+            preferred: Parameters in the order wanted.
+
+        Returns:
+            Every parameter, in the arrays' order.
+        """
+        self.sync_state()
+        rank = {id(p): i for i, p in enumerate(preferred)}
+        order: list[list[Value]] = []
+        for grp in self.param_groups:
+            first = sorted((p for p in grp.params if id(p) in rank), key=lambda p: rank[id(p)])
+            order.append(first + [p for p in grp.params if id(p) not in rank])
+        self._order = order
+        return [p for ps in order for p in ps]
+
+    def _group_order(self) -> list[list[Value]]:
+        if self._order is None or [len(o) for o in self._order] != [
+            len(g.params) for g in self.param_groups
+        ]:
+            self._order = [list(g.params) for g in self.param_groups]
+        return self._order
+
+    def step_array(self, x: NDArray[Any], g: NDArray[Any]) -> None:
+        """Update parameter values held in one array, in place, by the same rule as :meth:`step`.
+
+        The parameters' ``Value``s are not touched (write ``x`` back into their ``data`` when
+        needed); the per-parameter state lives in arrays until :meth:`sync_state` (which
+        :meth:`step` calls itself).
+
+        Args:
+            x: The values of :attr:`params`, in the order of :meth:`array_order` (float64,
+                shape ``(n,)``; by default the order of :attr:`params`).
+            g: Their gradients, same shape.
+
+        Raises:
+            ValueError: If the arrays do not have one entry per parameter.
+            OverflowError: If an update is not finite (nothing is changed then).
+        """
+        import numpy as np
+
+        n_all = sum(len(grp.params) for grp in self.param_groups)
+        if x.shape != (n_all,) or g.shape != (n_all,):
+            raise ValueError(
+                f"{type(self).__name__}.step_array: expected arrays of shape ({n_all},), got "
+                f"{x.shape} and {g.shape}"
+            )
+        order = self._group_order()
+        if self._arrays is None:
+            self._arrays = [self._group_arrays(ps) for ps in order]
+        new_x = np.empty_like(x)
+        states: list[dict[str, Any]] = []
+        off = 0
+        for group, arrays, ps in zip(self.param_groups, self._arrays, order):
+            n = len(ps)
+            sl = slice(off, off + n)
+            off += n
+            st = dict(arrays)
+            with np.errstate(all="ignore"):  # a non-finite update is reported below
+                new = np.broadcast_to(self._update(x[sl], g[sl], st, group), (n,))
+            st = {k: np.array(np.broadcast_to(v, (n,)), dtype=np.float64) for k, v in st.items()}
+            ok = np.isfinite(new)
+            for v in st.values():
+                ok &= np.isfinite(v)
+            if not ok.all():
+                j = int(np.flatnonzero(~ok)[0])
+                raise OverflowError(
+                    f"{type(self).__name__}.step: the update of {ps[j]!r} is not "
+                    f"finite (grad {float(g[sl][j])!r}, lr {group.lr!r}); lower the learning rate"
+                )
+            new_x[sl] = new
+            states.append(st)
+        self.steps += 1
+        x[:] = new_x
+        self._arrays = states
+
+    def _group_arrays(self, params: list[Value]) -> dict[str, Any]:
+        import numpy as np
+
+        states = [self.state.get(id(p), {}) for p in params]
+        keys = {k for st in states for k in st}
+        out: dict[str, Any] = {}
+        for k in keys:
+            if not all(k in st for st in states):
+                raise ValueError(
+                    f"{type(self).__name__}: some parameters have a {k!r} state and others not; "
+                    "update them with step()"
+                )
+            out[k] = np.array([st[k] for st in states], dtype=np.float64)
+        return out
+
+    def sync_state(self) -> None:
+        """Write the state kept as arrays by :meth:`step_array` back into :attr:`state`."""
+        if self._arrays is None:
+            return
+        for ps, arrays in zip(self._group_order(), self._arrays):
+            cols = {k: v.tolist() for k, v in arrays.items()}
+            for j, p in enumerate(ps):
+                self.state[id(p)] = {k: vals[j] for k, vals in cols.items()}
+        self._arrays = None
 
     def step(self) -> None:
         """Update every parameter from its ``grad``, group by group.
@@ -143,17 +275,19 @@ class Optimizer(ABC):
             OverflowError: If an update makes a parameter non-finite (nothing is changed then:
                 not the parameters, not the optimizer's state, not its step count).
         """
+        self.sync_state()
         # Updates go to copies of the per-parameter state, committed only once every new value
         # is finite, so a failed step leaves no half-updated momentum or moment estimates.
         updates: list[tuple[Value, float, dict[str, float]]] = []
         for group in self.param_groups:
             for p in group.params:
                 st = dict(self.state.get(id(p), ()))
-                new = self._update(p.data, float(p.grad), st, group)
+                g = _grad(p)
+                new = self._update(p.data, g, st, group)
                 if not (math.isfinite(new) and all(map(math.isfinite, st.values()))):
                     raise OverflowError(
                         f"{type(self).__name__}.step: the update of {p!r} is not finite "
-                        f"(grad {float(p.grad)!r}, lr {group.lr!r}); lower the learning rate"
+                        f"(grad {g!r}, lr {group.lr!r}); lower the learning rate"
                     )
                 updates.append((p, new, st))
         self.steps += 1
@@ -162,8 +296,8 @@ class Optimizer(ABC):
             self.state[id(p)] = st
 
     @abstractmethod
-    def _update(self, x: float, g: float, state: dict[str, float], group: ParamGroup) -> float:
-        """The new value of one parameter ``x`` with gradient ``g``."""
+    def _update(self, x: Any, g: Any, state: dict[str, Any], group: ParamGroup) -> Any:
+        """The new value of a parameter ``x`` with gradient ``g``: floats, or arrays of a group."""
 
     def __repr__(self) -> str:
         groups = "; ".join(
@@ -223,7 +357,7 @@ class SGD(Optimizer):
         if o["nesterov"] and (o["momentum"] <= 0.0 or o["dampening"] != 0.0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening 0")
 
-    def _update(self, x: float, g: float, state: dict[str, float], group: ParamGroup) -> float:
+    def _update(self, x: Any, g: Any, state: dict[str, Any], group: ParamGroup) -> Any:
         o = group.options
         wd: float = o["weight_decay"]
         if wd:
@@ -283,7 +417,7 @@ class Adam(Optimizer):
         o["eps"] = _number(name, "eps", o["eps"], strict=True)
         o["weight_decay"] = _number(name, "weight_decay", o["weight_decay"])
 
-    def _update(self, x: float, g: float, state: dict[str, float], group: ParamGroup) -> float:
+    def _update(self, x: Any, g: Any, state: dict[str, Any], group: ParamGroup) -> Any:
         o = group.options
         lr = group.lr
         b1: float = o["betas"][0]
@@ -299,8 +433,9 @@ class Adam(Optimizer):
         m = b1 * state.get("exp_avg", 0.0) + (1.0 - b1) * g
         v = b2 * state.get("exp_avg_sq", 0.0) + (1.0 - b2) * g * g
         state["step"], state["exp_avg"], state["exp_avg_sq"] = t, m, v
-        step_size = lr / (1.0 - math.pow(b1, t))
-        denom = math.sqrt(v) / math.sqrt(1.0 - math.pow(b2, t)) + eps
+        # Written for floats and numpy arrays alike (step_array); ** is C's pow, as math.pow.
+        step_size = lr / (1.0 - b1**t)
+        denom = _sqrt(v) / _sqrt(1.0 - b2**t) + eps
         return x - step_size * (m / denom)
 
 

@@ -588,10 +588,10 @@ class Replay:
                 :meth:`sync` can address them; ``False`` frees the eager graph.
 
         Raises:
-            TypeError: If ``root`` or an input is not a ``Value``.
+            TypeError: If ``root`` or an input is not a ``Value``, or an op of the graph has
+                no numpy kernel (see :data:`KERNELS`).
             ValueError: If an input is not a leaf or appears twice, or ``check`` needs
                 ``rebuild``.
-            NotImplementedError: If an op of the graph has no kernel.
         """
         if not isinstance(root, Value):
             raise TypeError(f"replay: the output must be a Value, got {type(root).__name__}")
@@ -1059,7 +1059,7 @@ def capture(
     fn: Callable[[], Value],
     inputs: Sequence[Value],
     *,
-    check: int = 0,
+    check: int = 1,
     keep_graph: bool = True,
 ) -> Replay:
     """Build ``fn()``'s graph once and compile it, with ``inputs`` as what changes between runs.
@@ -1080,7 +1080,10 @@ def capture(
         inputs: The leaves whose values change (e.g. the parameters); every other leaf it uses
             (data, constants) is frozen at its value now.
         check: Compare this many of the next runs with eager mode (``fn()`` again, with the
-            same input values) and raise :class:`ReplayDivergenceError` on any difference.
+            same input values) and raise :class:`ReplayDivergenceError` on any difference. The
+            default, 1, builds the graph eagerly once more on the first run (new values:
+            Python control flow that depends on them shows there); pass 0 when the structure
+            is known to be fixed (e.g. ``Module.has_static_graph()`` and a named loss).
         keep_graph: Keep the captured nodes, to read or draw them after a run.
 
     Returns:

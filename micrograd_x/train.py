@@ -1,33 +1,38 @@
 """Training: ``fit`` and ``Trainer``, with per-step history, early stop, callbacks and progress.
 
 One training step is: ``loss_fn(model, X, y)`` builds the loss graph of a batch (a function of
-the parameters only), ``backward`` fills the gradients, the optimizer updates. Keeping the
-forward pass and the loss in one function lets full-batch training capture that graph once and
-replay it (:mod:`micrograd_x.replay`) instead of rebuilding it every step.
-Imports: the standard library, numpy, tqdm and the micrograd_x modules ``engine``, ``ops``,
-``nn``, ``losses``, ``optim``, ``data`` and ``replay``.
+the parameters only), ``backward`` fills the gradients, the optimizer updates. For a named loss
+and a model whose graph is static, steps are replayed instead: one sample's graph, captured once,
+runs over the batch axis (:mod:`micrograd_x.batchreplay`), full batch or mini-batches; a custom
+loss function may be captured and replayed as a whole graph (:mod:`micrograd_x.replay`).
+:mod:`micrograd_x.replayrun` holds the three ways a step runs.
+Imports: the standard library, numpy, tqdm and the micrograd_x modules ``engine``, ``nn``,
+``lossspec``, ``layerstats``, ``history``, ``optim``, ``data``, ``batchreplay``, ``replay`` and
+``replayrun``.
 """
 
 from __future__ import annotations
 
-import math
+import gc
 import numbers
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from micrograd_x import layerstats, losses
+from micrograd_x import layerstats, losses, lossspec
+from micrograd_x.batchreplay import BatchReplay, NotBatchableError
 from micrograd_x.data import batches
-from micrograd_x.engine import Value, zero_grad
+from micrograd_x.engine import Value
+from micrograd_x.history import History, StepRecord
 from micrograd_x.layerstats import LayerStats
-from micrograd_x.nn import ACTIVATIONS, MLP, Layer, Module, Neuron
-from micrograd_x.ops import DomainError
+from micrograd_x.lossspec import NamedLoss, ScoreAccuracy
+from micrograd_x.nn import Module
 from micrograd_x.optim import SGD, Optimizer, Schedule
-from micrograd_x.replay import Replay, capture
+from micrograd_x.replay import Replay
+from micrograd_x.replayrun import BatchRun, EagerRun, GraphRun, structure
 
 __all__ = [
     "LOSSES",
@@ -49,47 +54,14 @@ LossFn: TypeAlias = Callable[[Module, list[list[float]], list[Any]], tuple[Value
 AccuracyFn: TypeAlias = Callable[[list[Any], list[Any]], "float | None"]
 """``accuracy_fn(predictions, targets) -> fraction correct`` (``None`` for regression)."""
 
-LOSSES = ("hinge", "mse", "smooth_l1", "bce", "cross_entropy")
-"""The loss names :func:`make_loss_fn` knows."""
+Callback: TypeAlias = Callable[[StepRecord, "Trainer"], "bool | None"]
+"""Called after every step; return ``True`` to stop training."""
+
+LOSSES = lossspec.LOSSES
+"""The named losses :func:`make_loss_fn` knows: name → :class:`~micrograd_x.lossspec.LossSpec`."""
 
 
 # -- accuracy and predictions -----------------------------------------------------------------
-
-
-def _data(p: Any) -> float:
-    return p.data if isinstance(p, Value) else float(p)
-
-
-def _sign_accuracy(preds: list[Any], ys: list[Any]) -> float:
-    # Labels ±1 with a score: correct when the signs agree (micrograd's demo rule).
-    hits: int = sum((_data(p) > 0.0) == (y > 0) for p, y in zip(preds, ys))
-    return hits / len(ys)
-
-
-def _logit_accuracy(preds: list[Any], ys: list[Any]) -> float:
-    hits: int = sum((_data(p) > 0.0) == (y > 0.5) for p, y in zip(preds, ys))
-    return hits / len(ys)
-
-
-def _argmax_accuracy(preds: list[Any], ys: list[Any]) -> float:
-    hits = 0
-    for row, y in zip(preds, ys):
-        scores = [_data(v) for v in row]
-        hits += max(range(len(scores)), key=scores.__getitem__) == y
-    return hits / len(ys)
-
-
-def _no_accuracy(preds: list[Any], ys: list[Any]) -> float | None:
-    return None
-
-
-_ACCURACY: dict[str, AccuracyFn] = {
-    "hinge": _sign_accuracy,
-    "bce": _logit_accuracy,
-    "cross_entropy": _argmax_accuracy,
-    "mse": _no_accuracy,
-    "smooth_l1": _no_accuracy,
-}
 
 
 def accuracy(preds: list[Any], ys: Sequence[Any], kind: str = "sign") -> float:
@@ -109,12 +81,16 @@ def accuracy(preds: list[Any], ys: Sequence[Any], kind: str = "sign") -> float:
     Raises:
         ValueError: If the lengths differ, there are no samples, or ``kind`` is unknown.
     """
-    fns = {"sign": _sign_accuracy, "logit": _logit_accuracy, "argmax": _argmax_accuracy}
+    fns = {
+        "sign": lossspec.sign_accuracy,
+        "logit": lossspec.logit_accuracy,
+        "argmax": lossspec.argmax_accuracy,
+    }
     if kind not in fns:
         raise ValueError(f"accuracy: kind must be one of {', '.join(fns)}, got {kind!r}")
     if len(preds) != len(ys) or not ys:
         raise ValueError(f"accuracy: {len(preds)} prediction(s) but {len(ys)} label(s)")
-    return fns[kind](list(preds), list(ys))
+    return fns[kind](lossspec.scores_of(preds), np.asarray(ys, dtype=np.float64))
 
 
 def _rows(where: str, X: npt.ArrayLike | Sequence[Sequence[float]]) -> list[list[float]]:
@@ -182,123 +158,27 @@ def make_loss_fn(
     Raises:
         ValueError: If the loss name is unknown or ``l2`` is negative.
     """
-    crit: Callable[[list[Any], list[Any]], Value]
-    if isinstance(loss, str):
-        table: dict[str, Callable[..., Value]] = {
-            "hinge": losses.hinge,
-            "mse": losses.mse,
-            "smooth_l1": losses.smooth_l1,
-            "bce": losses.binary_cross_entropy_with_logits,
-            "cross_entropy": losses.cross_entropy,
-        }
-        if loss not in table:
-            raise ValueError(f"make_loss_fn: unknown loss {loss!r}; known: {', '.join(LOSSES)}")
-        base = table[loss]
-        multi = loss == "cross_entropy"
-
-        def named(preds: list[Any], ys: list[Any]) -> Value:
-            return base(preds, ys, **options)
-
-        crit = named
-    elif callable(loss):
-        crit = loss
-        multi = False
-    else:
-        raise TypeError(f"make_loss_fn: loss must be a name or a function, got {loss!r}")
     if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not l2 >= 0.0:
         raise ValueError(f"make_loss_fn: l2 must be a number >= 0, got {l2!r}")
     weight = float(l2)
+    if isinstance(loss, str):
+        spec = LOSSES.get(loss)
+        if spec is None:
+            raise ValueError(f"make_loss_fn: unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+        return NamedLoss(spec, weight, options)
+    if not callable(loss):
+        raise TypeError(f"make_loss_fn: loss must be a name or a function, got {loss!r}")
+    crit = loss
 
     def loss_fn(model: Module, X: list[list[float]], y: list[Any]) -> tuple[Value, list[Any]]:
         outs = model.forward_batch(X)
-        preds: list[Any] = outs if multi or model.nout > 1 else [o[0] for o in outs]
+        preds: list[Any] = outs if model.nout > 1 else [o[0] for o in outs]
         total = crit(preds, y)
         if weight:
             total = total + losses.l2_penalty(model.parameters(), weight)
         return total, preds
 
     return loss_fn
-
-
-# -- history ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """What one training step measured (before its update).
-
-    Attributes:
-        step: The step index, from 0.
-        loss: The batch loss.
-        accuracy: The batch accuracy, or ``None`` for regression.
-        lr: The learning rate used by the step's update.
-        grad_norm: The Euclidean norm of the gradient over all parameters.
-        batch_size: The number of samples in the batch.
-    """
-
-    step: int
-    loss: float
-    accuracy: float | None
-    lr: float
-    grad_norm: float
-    batch_size: int
-
-
-@dataclass
-class History:
-    """The per-step records of a training run.
-
-    Attributes:
-        records: One :class:`StepRecord` per step.
-        stopped_early: Whether a target or a callback ended the run before ``steps``.
-        stop_reason: Why the run stopped early (``""`` if it did not).
-        mode: How the steps ran: ``"eager"`` (the graph rebuilt every step) or ``"replay"``
-            (captured once, then replayed; see :class:`Trainer`).
-        layer_stats: With ``fit(..., layer_stats=True)``, one entry per step: for each layer
-            of the model (by name), its statistics at that step (see
-            :func:`micrograd_x.layerstats.layer_stats`: ``grad_norm``, ``act_mean``,
-            ``act_std``, ``dead_fraction``); empty otherwise.
-    """
-
-    records: list[StepRecord] = field(default_factory=list)
-    stopped_early: bool = False
-    stop_reason: str = ""
-    mode: str = "eager"
-    layer_stats: list[dict[str, LayerStats]] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    @property
-    def loss(self) -> list[float]:
-        """The loss of each step."""
-        return [r.loss for r in self.records]
-
-    @property
-    def accuracy(self) -> list[float | None]:
-        """The accuracy of each step."""
-        return [r.accuracy for r in self.records]
-
-    @property
-    def lr(self) -> list[float]:
-        """The learning rate of each step."""
-        return [r.lr for r in self.records]
-
-    @property
-    def grad_norm(self) -> list[float]:
-        """The gradient norm of each step."""
-        return [r.grad_norm for r in self.records]
-
-    def first_step(self, accuracy: float = 1.0) -> int | None:
-        """The first step whose accuracy reached ``accuracy``, or ``None``."""
-        for r in self.records:
-            if r.accuracy is not None and r.accuracy >= accuracy:
-                return r.step
-        return None
-
-
-Callback: TypeAlias = Callable[[StepRecord, "Trainer"], "bool | None"]
-"""Called after every step; return ``True`` to stop training."""
 
 
 # -- the trainer ------------------------------------------------------------------------------
@@ -316,20 +196,23 @@ class Trainer:
         l2: L2 coefficient added to a named loss.
         accuracy: ``"auto"`` (from the loss name), ``None`` (no accuracy), or a function
             ``(predictions, targets) -> float``.
-        replay: How :meth:`fit` runs full-batch steps. ``True``: build the loss graph once,
-            compile it with :func:`micrograd_x.replay.capture` and replay it for every later
-            step (same losses, gradients and accuracies as eager mode, to rounding; a custom
-            ``loss_fn`` or model is compared with eager mode on the first replayed step).
-            ``False``: rebuild the graph every step (eager). ``None``: replay when the graph's
-            structure cannot depend on values (a named loss; a model made of :class:`MLP`,
-            :class:`Layer` and :class:`Neuron` with named activations), the training is
-            full-batch and there are at least 3 steps; eager otherwise.
+        replay: How :meth:`fit` runs steps. ``True``: replay a captured graph (same losses,
+            gradients and accuracies as eager mode, to rounding). For a named loss and a model
+            whose graph is static (:meth:`~micrograd_x.nn.Module.has_static_graph`), one
+            sample's graph is captured and run over the batch axis, full batch or mini-batches;
+            otherwise the whole training set's loss graph is captured (full batch only), and
+            compared with eager mode on the first replayed step. ``False``: rebuild the graph
+            every step (eager). ``None``: replay the per-sample way when it applies and there
+            are at least 3 steps; eager otherwise.
 
     Attributes:
         history: Every step of every run.
         steps_done: The number of steps taken.
-        compiled: The :class:`~micrograd_x.replay.Replay` of the last replayed run (``None``
-            until one ran): its nodes are the captured graph, to read or draw.
+        loss_fn: The loss function (a :class:`~micrograd_x.lossspec.NamedLoss` for a name).
+        accuracy_fn: The accuracy rule.
+        compiled: What the last replayed run captured (``None`` until one ran): a
+            :class:`~micrograd_x.batchreplay.BatchReplay` (per sample) or a
+            :class:`~micrograd_x.replay.Replay` (whole graph; its nodes can be read or drawn).
 
     Raises:
         ValueError: If the loss is unknown.
@@ -349,6 +232,7 @@ class Trainer:
     ) -> None:
         self.model = model
         self.params = model.parameters()
+        self.loss_fn: LossFn
         if isinstance(loss, str):
             self.loss_fn = make_loss_fn(loss, l2)
         elif callable(loss):
@@ -359,12 +243,12 @@ class Trainer:
             raise TypeError(f"Trainer: loss must be a name or a loss_fn, got {loss!r}")
         self.optimizer = optimizer if optimizer is not None else SGD(self.params, lr=lr)
         self.schedule = schedule
+        self.accuracy_fn: AccuracyFn
         if accuracy == "auto":
-            self.accuracy_fn: AccuracyFn = (
-                _ACCURACY.get(loss, _no_accuracy) if isinstance(loss, str) else _no_accuracy
-            )
+            fn = self.loss_fn.spec.accuracy if isinstance(self.loss_fn, NamedLoss) else None
+            self.accuracy_fn = ScoreAccuracy(fn)
         elif accuracy is None:
-            self.accuracy_fn = _no_accuracy
+            self.accuracy_fn = ScoreAccuracy(None)
         elif callable(accuracy):
             self.accuracy_fn = accuracy
         else:
@@ -374,44 +258,49 @@ class Trainer:
         if replay is not None and not isinstance(replay, bool):
             raise TypeError(f"Trainer: replay must be True, False or None, got {replay!r}")
         self.replay = replay
-        # Whether the loss graph's structure is known not to depend on values (see _static_model).
-        self._static = isinstance(loss, str) and _static_model(model)
-        self.compiled: Replay | None = None
+        self.compiled: Replay | BatchReplay | None = None
         self.history = History()
         self.steps_done = 0
 
-    def _measure(self, X: list[list[float]], y: list[Any]) -> StepRecord:
-        """Forward, loss and backward for a batch; set the step's learning rate; no update."""
-        if self.schedule is not None:
-            self.schedule.apply(self.optimizer, self.steps_done)
-        loss, preds = self.loss_fn(self.model, X, y)
-        # Leaves accumulate gradients: zero the model's (and the optimizer's, if it has others).
-        zero_grad(self.params)
-        self.optimizer.zero_grad()
-        loss.backward()
-        return self._stats(loss.data, preds, y)
+    def _per_sample(self) -> bool:
+        """Whether the per-sample replay applies: a named loss and a static model."""
+        fn = self.loss_fn
+        return (
+            isinstance(fn, NamedLoss)
+            and fn.batchable(self.model.nout)
+            and self.model.has_static_graph()
+        )
 
-    def _measure_replayed(self, run: _ReplayRun) -> StepRecord:
-        """As :meth:`_measure` on the whole training set, through the captured graph."""
-        if self.schedule is not None:
-            self.schedule.apply(self.optimizer, self.steps_done)
-        zero_grad(self.params)
-        self.optimizer.zero_grad()
-        loss, preds = run.measure()
-        return self._stats(loss, preds, run.ys)
-
-    def _stats(self, loss: float, preds: list[Any], y: list[Any]) -> StepRecord:
-        sq = 0.0
-        for p in self.params:
-            g = float(p.grad)
-            sq += g * g
-        acc = self.accuracy_fn(preds, y)
-        return StepRecord(self.steps_done, loss, acc, self.optimizer.lr, math.sqrt(sq), len(y))
-
-    def _use_replay(self, full: bool, steps: int) -> bool:
+    def _runner(
+        self,
+        X: npt.NDArray[np.float64],
+        rows: list[list[float]],
+        ys: list[Any],
+        full: bool,
+        steps: int,
+    ) -> EagerRun:
+        """The way the next steps run (see ``replay`` in the class docstring)."""
+        if self.replay is False or (self.replay is None and steps < _AUTO_REPLAY_MIN_STEPS):
+            return EagerRun(self, X, rows, ys)
+        if self._per_sample():
+            try:
+                run = BatchRun(self, X, rows, ys)
+            except NotBatchableError:
+                pass
+            else:
+                self.compiled = run.replay
+                return run
         if self.replay is None:
-            return full and self._static and steps >= _AUTO_REPLAY_MIN_STEPS
-        return self.replay
+            return EagerRun(self, X, rows, ys)
+        if not full:
+            raise ValueError(
+                f"fit: replay=True with a custom loss function (or a model whose graph may depend "
+                f"on values) needs full-batch training, but the batch size is less than the "
+                f"{len(rows)} samples: a replayed whole graph keeps the data it was captured "
+                "with (use a named loss, or replay=None or False for mini-batches)"
+            )
+        # A custom loss or model: compare the first replayed step with eager mode.
+        return GraphRun(self, X, rows, ys, check=0 if self._per_sample() else 1)
 
     def step(self, X: list[list[float]], y: list[Any]) -> StepRecord:
         """One training step on a batch: measure, update, record (always eager).
@@ -423,11 +312,18 @@ class Trainer:
         Returns:
             The step's record (also appended to :attr:`history`).
         """
-        rec = self._measure(X, y)
-        self.optimizer.step()
+        run = EagerRun(self, np.zeros((0, 0)), X, y)
+        rec = self._measure(run, None)
+        run.update()
         self.history.records.append(rec)
         self.steps_done += 1
         return rec
+
+    def _measure(self, run: EagerRun, idx: npt.NDArray[np.intp] | None) -> StepRecord:
+        if self.schedule is not None:
+            self.schedule.apply(self.optimizer, self.steps_done)
+        loss, acc, norm, n = run.measure(idx)
+        return StepRecord(self.steps_done, loss, acc, self.optimizer.lr, norm, n)
 
     def fit(
         self,
@@ -449,14 +345,20 @@ class Trainer:
         *before* its update, so the model is left exactly as measured. With mini-batches the
         accuracy target is confirmed on the whole training set.
 
-        Full-batch runs may capture the loss graph once and replay it (see ``replay`` in
-        :class:`Trainer`); :attr:`History.mode` says which way the steps ran.
+        Steps may be replayed (see ``replay`` in :class:`Trainer`); :attr:`History.mode` says
+        which way they ran. A replayed run keeps the parameters in one array and writes them
+        into the model's ``Value``s before each callback and at the end. A callback may change
+        the model (replace a layer), the loss function, the optimizer or the accuracy rule:
+        the next step captures again (or runs eagerly when replay no longer applies), as
+        :attr:`History.notes` records. Python's cyclic garbage collector is paused while the
+        run builds graphs (they hold no reference cycles), as it slows building large graphs.
 
         Args:
             X: The inputs, one row per sample.
             y: The labels or targets.
             steps: The number of optimizer steps, >= 1.
-            batch_size: Samples per step (default: all, full batch).
+            batch_size: Samples per step (default: all, full batch); the last batch of an
+                epoch may be smaller.
             seed: Seeds the mini-batch shuffling.
             target_accuracy: Stop once the accuracy reaches this.
             target_loss: Stop once the loss is at most this.
@@ -473,7 +375,7 @@ class Trainer:
 
         Raises:
             ValueError: If the data or an argument is invalid, or ``replay=True`` is asked for
-                mini-batches (a replayed graph keeps the data it was captured with).
+                mini-batches with a custom loss function.
             ReplayDivergenceError: If a replayed custom ``loss_fn`` or model builds a different
                 graph (or result) than eager mode on the first replayed step.
         """
@@ -488,61 +390,122 @@ class Trainer:
         if layer_stats:
             layerstats.model_layers(self.model)  # an unknown model fails here, at once
         full = batch_size is None or batch_size >= len(rows)
-        if self.replay and not full:
-            raise ValueError(
-                f"fit: replay=True needs full-batch training, but batch_size={batch_size!r} is "
-                f"less than the {len(rows)} samples: a replayed graph keeps the data it was "
-                "captured with (use replay=None or False for mini-batches)"
-            )
         it = None if full else batches(len(rows), int(batch_size or 0), seed=seed)
-        replayer = (
-            _ReplayRun(self, rows, ys, check=0 if self._static else 1)
-            if self._use_replay(full, int(steps))
-            else None
-        )
-        run = History(mode="eager" if replayer is None else "replay")
+        Xa = np.asarray(rows, dtype=np.float64)
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            run = self._runner(Xa, rows, ys, full, int(steps))
+            hist = History(mode=run.mode, capture=run.kind)
+            self._loop(
+                run,
+                hist,
+                it,
+                int(steps),
+                target_accuracy,
+                target_loss,
+                callbacks,
+                progress,
+                progress_file,
+                layer_stats,
+                (Xa, rows, ys, full),
+            )
+        finally:
+            if gc_was_on:
+                gc.enable()
+        return hist
+
+    def _loop(
+        self,
+        run: EagerRun,
+        hist: History,
+        it: Iterator[npt.NDArray[np.intp]] | None,
+        steps: int,
+        target_accuracy: float | None,
+        target_loss: float | None,
+        callbacks: Sequence[Callback],
+        progress: bool | None,
+        progress_file: IO[str] | None,
+        layer_stats: bool,
+        data: tuple[npt.NDArray[np.float64], list[list[float]], list[Any], bool],
+    ) -> None:
         bar = tqdm(
-            total=int(steps),
+            total=steps,
             disable=None if progress is None else not progress,
             file=progress_file,
             desc="fit",
             unit="step",
             leave=True,
         )
+        shape = structure(self) if callbacks else None
         try:
-            for _ in range(int(steps)):
-                if it is None:
-                    bx, by = rows, ys
-                else:
-                    idx = next(it).tolist()
-                    bx, by = [rows[i] for i in idx], [ys[i] for i in idx]
-                rec = (
-                    self._measure(bx, by) if replayer is None else self._measure_replayed(replayer)
-                )
-                stats = layerstats.layer_stats(self.model, bx) if layer_stats else None
-                reason = self._target_reached(rec, rows, ys, full, target_accuracy, target_loss)
+            for _ in range(steps):
+                idx = None if it is None else next(it)
+                try:
+                    rec = self._measure(run, idx)
+                except FloatingPointError:
+                    # A replayed value or gradient is not finite: eager mode names the op (or,
+                    # if it gets a finite result, carries on eagerly).
+                    run.write_back()
+                    run = EagerRun(self, *data[:3])
+                    hist.notes.append(
+                        f"step {self.steps_done}: a replayed value was not finite; eager from here"
+                    )
+                    hist.mode, hist.capture = run.mode, run.kind
+                    rec = self._measure(run, idx)
+                stats: dict[str, LayerStats] | None = None
+                if layer_stats:
+                    run.write_back()
+                    bx, _ = run.batch(idx)
+                    stats = layerstats.layer_stats(self.model, bx)
+                reason = self._target_reached(rec, run, idx is None, target_accuracy, target_loss)
                 if reason:
-                    self._record(rec, run, stats)
-                    run.stopped_early, run.stop_reason = True, reason
+                    self._record(rec, hist, stats)
+                    hist.stopped_early, hist.stop_reason = True, reason
                     bar.update(1)
                     break
-                self.optimizer.step()
-                self._record(rec, run, stats)
+                run.update()
+                self._record(rec, hist, stats)
                 bar.update(1)
                 if not bar.disable:
                     post = {"loss": f"{rec.loss:.4g}", "lr": f"{rec.lr:.3g}"}
                     if rec.accuracy is not None:
                         post["acc"] = f"{rec.accuracy:.3f}"
                     bar.set_postfix(post, refresh=False)
-                if any(cb(rec, self) for cb in callbacks):
-                    run.stopped_early, run.stop_reason = (
-                        True,
-                        f"a callback stopped at step {rec.step}",
-                    )
-                    break
+                if callbacks:
+                    run.write_back()
+                    stop = any(cb(rec, self) for cb in callbacks)
+                    now = structure(self)
+                    if now != shape:
+                        run = self._recapture(run, hist, data, rec.step)
+                        shape = now
+                    else:
+                        run.read_back()
+                    if stop:
+                        hist.stopped_early = True
+                        hist.stop_reason = f"a callback stopped at step {rec.step}"
+                        break
         finally:
+            run.write_back()
             bar.close()
-        return run
+
+    def _recapture(
+        self,
+        run: EagerRun,
+        hist: History,
+        data: tuple[npt.NDArray[np.float64], list[list[float]], list[Any], bool],
+        step: int,
+    ) -> EagerRun:
+        """A callback changed what the steps depend on: choose the runner again."""
+        self.params = self.model.parameters()
+        Xa, rows, ys, full = data
+        new = self._runner(Xa, rows, ys, full, _AUTO_REPLAY_MIN_STEPS)
+        how = "captured again" if new.mode == "replay" else "eager from here"
+        hist.notes.append(
+            f"step {step}: a callback changed the model, loss, optimizer or accuracy rule; {how}"
+        )
+        hist.mode, hist.capture = new.mode, new.kind
+        return new
 
     def _record(
         self, rec: StepRecord, run: History, stats: dict[str, LayerStats] | None = None
@@ -557,8 +520,7 @@ class Trainer:
     def _target_reached(
         self,
         rec: StepRecord,
-        rows: list[list[float]],
-        ys: list[Any],
+        run: EagerRun,
         full: bool,
         target_accuracy: float | None,
         target_loss: float | None,
@@ -568,117 +530,14 @@ class Trainer:
         if target_accuracy is not None and rec.accuracy is not None:
             acc = rec.accuracy
             if acc >= target_accuracy and not full:
-                _, preds = self.loss_fn(self.model, rows, ys)
-                acc = self.accuracy_fn(preds, ys) or 0.0
+                acc = run.full_accuracy() or 0.0
             if acc >= target_accuracy:
                 return f"accuracy {acc:.4g} >= target {target_accuracy:g} at step {rec.step}"
         return ""
 
 
-# -- replayed steps ---------------------------------------------------------------------------
-
 _AUTO_REPLAY_MIN_STEPS = 3
-"""``replay=None`` replays runs of at least this many steps (capturing costs 2-3 eager steps)."""
-
-
-def _static_model(model: Module) -> bool:
-    """Whether the model's forward pass has a fixed structure: this package's layers only.
-
-    Their Python code never looks at a value, and every named activation is a single op. A
-    subclass or another module might branch on ``.data``; a custom activation function might too.
-    The named losses are all static: they branch only on targets and options (fixed for a
-    full-batch run), and the max shift of cross entropy's log-sum-exp becomes a frozen constant,
-    which the result does not depend on.
-    """
-    todo: list[Module] = [model]
-    while todo:
-        m = todo.pop()
-        if type(m) not in (MLP, Layer, Neuron):
-            return False
-        if isinstance(m, Neuron) and ACTIVATIONS.get(m.activation, m) is not m._act:
-            return False
-        todo.extend(m.children())
-    return True
-
-
-def _prediction_nodes(preds: list[Any]) -> list[Value]:
-    nodes: list[Value] = []
-    for i, p in enumerate(preds):
-        for v in p if isinstance(p, (list, tuple)) else (p,):
-            if not isinstance(v, Value):
-                raise ValueError(
-                    f"fit: with replay, predictions must be Values of the loss graph (so they can "
-                    f"be updated every step), but prediction {i} is {type(v).__name__} {v!r}; "
-                    "use replay=False"
-                )
-            nodes.append(v)
-    return nodes
-
-
-class _ReplayRun:
-    """Full-batch steps on one captured loss graph, re-captured if a frozen constant fails.
-
-    The capture builds the graph eagerly at the current parameters: that step uses it directly
-    (so a check compares the *next*, updated, step with eager mode), later steps replay it.
-    Gradients go to the model's and the optimizer's parameters, as in eager mode. After a
-    replayed step only the predictions' ``data`` is current; ``Replay.sync`` brings the whole
-    captured graph up to date, to draw it.
-    """
-
-    def __init__(self, trainer: Trainer, rows: list[list[float]], ys: list[Any], check: int):
-        self.trainer, self.rows, self.ys, self.check = trainer, rows, ys, check
-        seen: set[int] = set()
-        self.inputs: list[Value] = []
-        for p in [*trainer.params, *trainer.optimizer.params]:
-            if id(p) not in seen:
-                seen.add(id(p))
-                self.inputs.append(p)
-        self.replay: Replay | None = None
-        self.preds: list[Any] = []
-        # The prediction nodes to refresh after each replay, when accuracy is measured.
-        self.nodes: list[Value] = []
-
-    def _capture(self) -> tuple[Value, list[Any]]:
-        tr = self.trainer
-        built: list[tuple[Value, list[Any]]] = []
-
-        def build() -> Value:
-            loss, preds = tr.loss_fn(tr.model, self.rows, self.ys)
-            if not built:  # check mode builds again later: keep the captured graph's outputs
-                built.append((loss, preds))
-            return loss
-
-        self.replay = tr.compiled = capture(build, self.inputs, check=self.check)
-        loss, preds = built[0]
-        self.preds = preds
-        self.nodes = [] if tr.accuracy_fn is _no_accuracy else _prediction_nodes(preds)
-        return loss, preds
-
-    def measure(self) -> tuple[float, list[Any]]:
-        """The loss and predictions at the current parameters; gradients added into ``grad``."""
-        r = self.replay
-        if r is not None:
-            try:
-                value = r.step()
-            except (ArithmeticError, DomainError):
-                # A frozen constant (e.g. a stabilizing shift) may no longer suit the values:
-                # capture again below, where eager mode raises the error if it is real.
-                pass
-            else:
-                # Refresh only the predictions' values, for the accuracy: Replay.sync would also
-                # recompute their partials, which costs more than the replayed step itself.
-                try:
-                    for node in self.nodes:
-                        node.data = r.value(node)
-                except KeyError:
-                    raise ValueError(
-                        "fit: with replay, predictions must be nodes of the loss graph (so they "
-                        "can be updated every step); use replay=False"
-                    ) from None
-                return value, self.preds
-        loss, preds = self._capture()
-        loss.backward()
-        return loss.data, preds
+"""``replay=None`` replays runs of at least this many steps."""
 
 
 def fit(

@@ -408,3 +408,60 @@ def test_lr_range_test_linear_mode_and_errors() -> None:
         optim.lr_range_test([w], opt, lambda: w * w, steps=1)
     with pytest.raises(ValueError, match="the loss failed at the very first rate"):
         optim.lr_range_test([w], opt, lambda: (w - 1.0).log())
+
+
+def _array_case(kind: str, params: list[Parameter]) -> optim.Optimizer:
+    groups = [{"params": params[:3], "lr": 0.05}, {"params": params[3:], "lr": 0.2}]
+    if kind == "sgd":
+        return optim.SGD(groups, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01)
+    if kind == "nesterov":
+        return optim.SGD(groups, lr=0.1, momentum=0.8, nesterov=True)
+    if kind == "adam":
+        return optim.Adam(groups, lr=0.1, weight_decay=0.02)
+    return optim.AdamW(groups, lr=0.1, weight_decay=0.02)
+
+
+@pytest.mark.parametrize("kind", ["sgd", "nesterov", "adam", "adamw"])
+def test_step_array_updates_as_step_does(kind: str) -> None:
+    start = [0.5, -1.0, 2.0, 0.25, -0.75]
+    rng = np.random.default_rng(0)
+    grads = rng.normal(size=(6, len(start)))
+    a = [Parameter(v) for v in start]
+    b = [Parameter(v) for v in start]
+    oa, ob = _array_case(kind, a), _array_case(kind, b)
+    # The arrays in a permuted order (each group stays one block): any order gives the same.
+    order = ob.array_order([b[2], b[0], b[1], b[4], b[3]])
+    pos = [order.index(p) for p in b]
+    x = np.array([p.data for p in order])
+    for k, g in enumerate(grads):
+        for p, gi in zip(a, g):
+            p.grad = float(gi)
+        oa.step()
+        garr = np.empty(len(b))
+        garr[pos] = g
+        if k == 3:  # a plain step in between: the state moves from arrays and back
+            for p, gi in zip(b, g):
+                p.data, p.grad = float(x[pos[b.index(p)]]), float(gi)
+            ob.step()
+            x = np.array([p.data for p in order])
+        else:
+            ob.step_array(x, garr)
+    assert x[pos].tolist() == pytest.approx([p.data for p in a], rel=1e-14, abs=1e-15)
+    ob.sync_state()
+    assert oa.steps == ob.steps == len(grads)
+    for pa, pb in zip(a, b):
+        sa, sb = oa.state[id(pa)], ob.state[id(pb)]
+        assert sa.keys() == sb.keys()
+        for key in sa:
+            assert sb[key] == pytest.approx(sa[key], rel=1e-14, abs=1e-15)
+
+
+def test_step_array_changes_nothing_when_an_update_is_not_finite() -> None:
+    ps = [Parameter(1.0), Parameter(2.0)]
+    opt = optim.SGD(ps, lr=1e308, momentum=0.5)
+    x = np.array([1.0, 2.0])
+    opt.step_array(x, np.array([0.0, 0.0]))
+    before = x.copy()
+    with pytest.raises(OverflowError, match=r"SGD.step: the update of .* is not finite"):
+        opt.step_array(x, np.array([1e10, 0.0]))
+    assert x.tolist() == before.tolist() and opt.steps == 1

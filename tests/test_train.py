@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd_x import data, engine, losses, optim, train
+from micrograd_x.batchreplay import BatchReplay
 from micrograd_x.engine import Parameter, Value
 from micrograd_x.nn import ACTIVATIONS, MLP, Module
 from micrograd_x.replay import ReplayDivergenceError
@@ -319,17 +320,21 @@ def test_every_named_loss_replays_like_eager_mode(
     assert p_replayed == pytest.approx(p_eager, rel=1e-12, abs=1e-12)
 
 
-def test_replay_refuses_mini_batches() -> None:
+def test_whole_graph_replay_refuses_mini_batches() -> None:
     X, y = data.make_moons(30, seed=0)
+    ys = data.to_signed(y)
     msg = (
-        r"fit: replay=True needs full-batch training, but batch_size=10 is less than the 30 "
-        r"samples: a replayed graph keeps the data it was captured with"
+        r"fit: replay=True with a custom loss function \(or a model whose graph may depend on "
+        r"values\) needs full-batch training"
     )
     with pytest.raises(ValueError, match=msg):
-        train.fit(MLP(2, [3, 1]), X, data.to_signed(y), batch_size=10, replay=True)
+        train.fit(MLP(2, [3, 1]), X, ys, loss=_mse_fn, batch_size=10, replay=True)
     # A batch as large as the data set is full-batch.
-    hist = train.fit(MLP(2, [3, 1]), X, data.to_signed(y), batch_size=30, steps=3, replay=True)
-    assert hist.mode == "replay"
+    hist = train.fit(MLP(2, [3, 1]), X, ys, loss=_mse_fn, batch_size=30, steps=3, replay=True)
+    assert (hist.mode, hist.capture) == ("replay", "whole-graph")
+    # A named loss replays mini-batches per sample.
+    hist = train.fit(MLP(2, [3, 1]), X, ys, batch_size=10, steps=3, replay=True)
+    assert (hist.mode, hist.capture) == ("replay", "per-sample")
 
 
 def test_replay_must_be_true_false_or_none() -> None:
@@ -352,7 +357,7 @@ def _mse_fn(m: Module, xs: list[list[float]], ts: list[Any]) -> tuple[Value, lis
         (lambda: MLP(2, [3, 1]), {}, "replay"),
         (lambda: MLP(2, [3, 1]), {"loss": "mse"}, "replay"),
         (lambda: MLP(2, [3, 1], fused=False), {}, "replay"),
-        (lambda: MLP(2, [3, 1]), {"batch_size": 10}, "eager"),
+        (lambda: MLP(2, [3, 1]), {"batch_size": 10}, "replay"),
         (lambda: MLP(2, [3, 1]), {"steps": 2}, "eager"),
         (lambda: MLP(2, [3, 1]), {"replay": False}, "eager"),
         (lambda: MLP(2, [3, 1]), {"steps": 1, "replay": True}, "replay"),
@@ -371,8 +376,9 @@ def test_automatic_mode_replays_only_static_full_batch_graphs(
     hist = tr.fit(X, data.to_signed(y), **args)
     assert hist.mode == mode and len(hist) == args["steps"]
     assert (tr.compiled is not None) == (mode == "replay")
+    assert hist.capture == ("per-sample" if mode == "replay" else "")
     if tr.compiled is not None:
-        assert tr.compiled.root is not None and tr.compiled.n_inputs == len(tr.params)
+        assert isinstance(tr.compiled, BatchReplay) and tr.compiled.n_groups >= 2
 
 
 def _margin_violators(m: Module, xs: list[list[float]], ts: list[Any]) -> tuple[Value, list[Any]]:
@@ -426,19 +432,34 @@ def _jump_after_step_1(compiled: list[Any]) -> train.Callback:
     return jump
 
 
-def test_replay_recaptures_when_a_frozen_shift_no_longer_fits() -> None:
-    # Cross entropy's log-sum-exp shift is frozen at capture; logits moved by ±800 overflow it.
-    # The step is captured again (eager mode is fine there) and training goes on as eagerly.
+def _ce_fn(m: Module, xs: list[list[float]], ts: list[Any]) -> tuple[Value, list[Any]]:
+    # A custom loss function (so the whole graph is captured) that is cross entropy.
+    outs = m.forward_batch(xs)
+    return losses.cross_entropy(outs, ts), outs
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", _ce_fn])
+def test_replay_recaptures_when_a_frozen_shift_no_longer_fits(loss: Any) -> None:
+    # A whole captured graph freezes cross entropy's log-sum-exp shift; logits moved by ±800
+    # overflow it. The step is captured again (eager mode is fine there) and training goes on
+    # as eagerly. Per sample, the shift is computed at every step: nothing to capture again.
     X, y = [[1.0], [-1.0], [0.5]], [0, 1, 0]
     runs = []
     for replay in (False, True):
-        tr = Trainer(MLP(1, [2], seed=0), loss="cross_entropy", lr=0.1, replay=replay)
+        acc: Any = (
+            "auto" if isinstance(loss, str) else (lambda p, t: train.accuracy(p, t, "argmax"))
+        )
+        tr = Trainer(MLP(1, [2], seed=0), loss=loss, lr=0.1, replay=replay, accuracy=acc)
         compiled: list[Any] = []
         runs.append((tr.fit(X, y, steps=5, callbacks=[_jump_after_step_1(compiled)]), compiled))
     (eager, _), (replayed, compiled) = runs
     _assert_same_history(eager, replayed)
     assert all(math.isfinite(v) for v in replayed.loss)
-    assert compiled[0] is compiled[1] and compiled[2] is not compiled[1]
+    if isinstance(loss, str):
+        assert replayed.capture == "per-sample" and len({id(c) for c in compiled}) == 1
+    else:
+        assert replayed.capture == "whole-graph"
+        assert compiled[0] is compiled[1] and compiled[2] is not compiled[1]
 
 
 def test_replay_needs_predictions_from_the_loss_graph() -> None:

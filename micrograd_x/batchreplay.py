@@ -1,0 +1,389 @@
+"""Replay with a batch axis: capture a model's graph for one sample, run it for a whole batch.
+
+The idea of ``jax.vmap``: :class:`BatchReplay` builds the model's graph once, for one sample
+whose inputs are placeholders, and compiles it so that every node holds a vector over the batch
+while the parameters stay shared. A layer's neurons (``dot`` nodes whose weights are parameters
+and whose inputs are the previous layer's outputs) become one dense matrix product on a
+contiguous block of rows (bias broadcast; the bias gradient is a row sum); activations and other
+elementwise ops run on whole blocks. Capture cost depends on the model, not on the data: the
+graph of one sample. The parameters are one flat array, in an order the caller gives.
+
+The loss is not part of the captured graph: the caller reduces the batch's outputs (see
+:mod:`micrograd_x.lossspec`). As with :mod:`micrograd_x.replay`, the structure is fixed at capture:
+only models whose forward pass never looks at values qualify
+(:meth:`micrograd_x.nn.Module.has_static_graph`). Imports numpy, :mod:`micrograd_x.ops`,
+:mod:`micrograd_x.engine`, :mod:`micrograd_x.nn` and :mod:`micrograd_x.replay` (its kernels).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from micrograd_x import ops
+from micrograd_x.engine import Parameter, Value, topological_order
+from micrograd_x.nn import MLP, Layer, Module, Neuron
+from micrograd_x.replay import KERNELS, Kernel
+
+__all__ = ["BatchReplay", "NotBatchableError", "dense_order"]
+
+Array = NDArray[np.float64]
+Index = NDArray[np.intp]
+Sel = slice | Index
+
+
+def dense_order(model: Module) -> list[Value]:
+    """The model's parameters with each layer's weights as one neuron-major block, then biases.
+
+    In a flat array in this order, a layer's weight matrix and bias vector are contiguous
+    (:class:`BatchReplay` then reads them as views). Modules other than :class:`Neuron`,
+    :class:`Layer` and :class:`MLP` keep :meth:`Module.parameters`' order.
+    """
+    if isinstance(model, MLP):
+        layers: list[list[Neuron]] = [list(layer.neurons) for layer in model.layers]
+    elif isinstance(model, Layer):
+        layers = [list(model.neurons)]
+    elif isinstance(model, Neuron):
+        layers = [[model]]
+    else:
+        return list(model.parameters())
+    out: list[Value] = []
+    for neurons in layers:
+        out += [w for n in neurons for w in n.w]
+        out += [n.b for n in neurons if n.b is not None]
+    return out
+
+
+class NotBatchableError(TypeError):
+    """The model's graph has a part that cannot run over a batch axis (use whole-graph replay)."""
+
+
+def _sel(rows: Index) -> Sel:
+    """A slice for consecutive rows (a view, no copy), else the index array."""
+    n = len(rows)
+    if n and int(rows[-1]) - int(rows[0]) == n - 1 and bool(np.all(np.diff(rows) == 1)):
+        return slice(int(rows[0]), int(rows[0]) + n)
+    return rows
+
+
+def _add(target: Array, where: Sel, c: Array, unique: bool) -> None:
+    """``target[where] += c``, summing repeated indices."""
+    if unique or isinstance(where, slice):
+        target[where] += c
+    else:
+        np.add.at(target, where, c)
+
+
+def _unique(idx: Index) -> bool:
+    return len(set(idx.ravel().tolist())) == idx.size
+
+
+class _Slot:
+    """One input position of a group: batched rows of V, parameters of P, or constants."""
+
+    __slots__ = ("kind", "sel", "unique", "values")
+
+    def __init__(self, kind: str, idx: Index, values: Array | None = None) -> None:
+        self.kind = kind  # "B" (batched row), "P" (parameter), "C" (constant)
+        self.sel: Sel = _sel(idx)
+        self.unique = _unique(idx)
+        self.values = values
+
+    def read(self, P: Array, V: Array) -> Array:
+        if self.kind == "B":
+            return V[self.sel]
+        if self.kind == "P":
+            return P[self.sel][:, None]
+        assert self.values is not None
+        return self.values
+
+    def send(self, gP: Array, gV: Array, c: Array) -> None:
+        if self.kind == "B":
+            _add(gV, self.sel, c, self.unique)
+        elif self.kind == "P":
+            _add(gP, self.sel, c.sum(axis=1), self.unique)
+
+
+class _Elementwise:
+    """Nodes of one unary or binary op: one kernel call on a block of rows."""
+
+    def __init__(
+        self, op: ops.Op, params: dict[str, float], start: int, n: int, slots: list[_Slot]
+    ) -> None:
+        self.start, self.stop = start, start + n
+        self.params = params
+        k: Kernel = KERNELS[op]
+        self._f, self._d = k.forward, k.partials
+        self._slots = slots
+
+    def forward(self, P: Array, V: Array) -> None:
+        V[self.start : self.stop] = self._f(*[s.read(P, V) for s in self._slots], **self.params)
+
+    def backward(self, P: Array, V: Array, gP: Array, gV: Array) -> None:
+        G = gV[self.start : self.stop]
+        ins = [s.read(P, V) for s in self._slots]
+        parts = self._d(V[self.start : self.stop], *ins, **self.params)
+        for slot, d in zip(self._slots, parts):
+            if slot.kind == "C" or (isinstance(d, float) and d == 0.0):
+                continue
+            if isinstance(d, float) and d == 1.0:
+                c = G
+            else:
+                c = d * G
+                if c.shape != G.shape:
+                    c = np.broadcast_to(c, G.shape)
+            slot.send(gP, gV, c)
+
+
+class _Dense:
+    """A layer: ``dot`` nodes with parameter weights and batched inputs, as one matrix product.
+
+    ``out = W @ X + b`` with ``W`` (neurons × inputs) gathered from the parameters, ``X``
+    (inputs × batch) the rows of the inputs (a view when they are consecutive rows, as a
+    previous layer's outputs are) and ``b`` broadcast over the batch.
+    """
+
+    def __init__(
+        self, start: int, w: Index, x: Index, b: Index | None, unique: bool, nin: int
+    ) -> None:
+        self.start, self.stop = start, start + w.shape[0]
+        # Inputs that are all placeholders (the first layer) need no gradient.
+        self._gx = bool(np.any(x >= nin))
+        self._w = w
+        self._wsel: Sel = _sel(w.ravel()) if unique else w
+        self._shared = bool(np.all(x == x[0]))
+        self._x: Sel | Index = _sel(x[0]) if self._shared else x
+        self._b: Sel | None = None if b is None else _sel(b)
+        self._unique = unique
+
+    def _weights(self, P: Array) -> Array:
+        if isinstance(self._wsel, slice):
+            return P[self._wsel].reshape(self._w.shape)
+        return P[self._w]
+
+    def forward(self, P: Array, V: Array) -> None:
+        W = self._weights(P)
+        out = W @ V[self._x] if self._shared else np.einsum("mk,mkb->mb", W, V[self._x])
+        if self._b is not None:
+            out += P[self._b][:, None]
+        V[self.start : self.stop] = out
+
+    def backward(self, P: Array, V: Array, gP: Array, gV: Array) -> None:
+        G = gV[self.start : self.stop]
+        W = self._weights(P)
+        if self._shared:
+            X = V[self._x]
+            gW = G @ X.T
+            if self._gx:
+                _add(gV, self._x, W.T @ G, True)
+        else:
+            X3 = V[self._x]
+            gW = np.einsum("mb,mkb->mk", G, X3)
+            assert not isinstance(self._x, slice)
+            np.add.at(gV, self._x, W[:, :, None] * G[:, None, :])
+        if isinstance(self._wsel, slice):
+            gw = gP[self._wsel]  # a view: the layer's weights are one block
+            gw += gW.ravel()
+        elif self._unique:
+            gP[self._w] += gW
+        else:
+            np.add.at(gP, self._w, gW)
+        if self._b is not None:
+            _add(gP, self._b, G.sum(axis=1), self._unique)
+
+
+class BatchReplay:
+    """A model's one-sample graph, compiled to run forward and backward over a batch.
+
+    Args:
+        model: The model; its forward pass must have a static structure.
+        params: The parameters in the order of the flat arrays passed to :meth:`forward`
+            (every parameter the model uses must be there; others may be too).
+
+    Attributes:
+        n_nodes: Number of computed nodes of the one-sample graph.
+        n_groups: Number of array operations per sweep.
+
+    Raises:
+        NotBatchableError: If the graph has a node this compiler does not batch (an n-ary node
+            other than a layer's ``dot``, or a node that depends on parameters only).
+    """
+
+    def __init__(self, model: Module, params: Sequence[Value]) -> None:
+        where = {id(p): i for i, p in enumerate(params)}
+        nin = model.nin
+        xs = [Value(0.0, label=f"x{i + 1}") for i in range(nin)]
+        outs = model.forward(xs)
+        kind: dict[int, tuple[str, Any]] = {id(x): ("B", i) for i, x in enumerate(xs)}
+        depth: dict[int, int] = {id(x): 0 for x in xs}
+        order: list[Value] = []
+        seen: set[int] = set()
+        for out in outs:
+            for node in topological_order(out):
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    order.append(node)
+        groups: dict[tuple[Any, ...], list[Value]] = {}
+        for node in order:
+            key = id(node)
+            if key in kind:
+                continue
+            if key in where:
+                kind[key] = ("P", where[key])
+                continue
+            if node.is_leaf:
+                if isinstance(node, Parameter):
+                    raise NotBatchableError(
+                        f"batch replay: the model uses the leaf {node!r}, which is not among the "
+                        "parameters"
+                    )
+                kind[key] = ("C", node.data)
+                continue
+            ds = [depth[id(p)] for p in node.parents if id(p) in depth]
+            if not ds:
+                raise NotBatchableError(
+                    f"batch replay: the node {node!r} depends on parameters only"
+                )
+            depth[key] = 1 + max(ds)
+            op = node.op
+            assert op is not None
+            if op not in KERNELS:
+                raise NotBatchableError(f"batch replay: the op {op.name!r} has no numpy kernel")
+            sig = tuple(kind[id(p)][0] if id(p) not in depth else "B" for p in node.parents)
+            opts = tuple(sorted((node.params or {}).items()))
+            groups.setdefault((depth[key], op.name, opts, sig), []).append(node)
+            kind[key] = ("N", None)
+        rows: dict[int, int] = {id(x): i for i, x in enumerate(xs)}
+        self._nin = nin
+        self._groups: list[_Elementwise | _Dense] = []
+        start = nin
+        at = {id(node): i for i, node in enumerate(order)}
+        for gkey in sorted(groups, key=lambda k: (k[0], at[id(groups[k][0])])):
+            members = groups[gkey]
+            op = members[0].op
+            assert op is not None
+            slots_kind = gkey[3]
+
+            def pos(p: Value) -> int:
+                k, v = kind[id(p)]
+                return int(rows[id(p)] if k in ("B", "N") else v) if k != "C" else 0
+
+            # Members in the order of their first parent: neuron order for a layer, and the
+            # order of the previous block for an activation, so blocks stay consecutive.
+            members.sort(key=lambda m: [pos(p) for p in m.parents[:2]])
+            grp: _Elementwise | _Dense
+            if op is ops.DOT:
+                grp = self._dense(start, members, slots_kind, pos)
+            elif len(slots_kind) <= 2:
+                slots: list[_Slot] = []
+                for j, sk in enumerate(slots_kind):
+                    if sk == "C":
+                        vals = np.array([[float(m.parents[j].data)] for m in members])
+                        slots.append(_Slot("C", np.zeros(len(members), np.intp), vals))
+                    else:
+                        idx = np.array([pos(m.parents[j]) for m in members], np.intp)
+                        slots.append(_Slot(sk, idx))
+                opts_d = dict(members[0].params or {})
+                grp = _Elementwise(op, opts_d, start, len(members), slots)
+            else:
+                raise NotBatchableError(f"batch replay: the {len(slots_kind)}-ary {op.name} node")
+            for m in members:
+                rows[id(m)] = start
+                start += 1
+            self._groups.append(grp)
+        self._out_rows = np.array([rows[id(o)] for o in outs], np.intp)
+        self._out_sel = _sel(self._out_rows)
+        self._n_rows = start
+        self._nin = nin
+        self.n_nodes = start - nin
+        self.n_groups = len(self._groups)
+        self._buffers: dict[int, tuple[Array, Array]] = {}
+        self._V: Array | None = None
+
+    def _dense(self, start: int, members: list[Value], kinds: tuple[str, ...], pos: Any) -> _Dense:
+        n = len(members[0].parents)
+        k = n // 2
+        has_bias = n % 2 == 1
+        w_kinds, x_kinds = set(kinds[:k]), set(kinds[k : 2 * k])
+        if w_kinds == {"B"}:  # dot(inputs, weights): the same sum
+            w_kinds, x_kinds = x_kinds, {"B"}
+            w_first = False
+        else:
+            w_first = True
+        if w_kinds != {"P"} or x_kinds != {"B"} or (has_bias and kinds[-1] != "P"):
+            raise NotBatchableError("batch replay: a dot node that is not a layer's")
+        w = np.array(
+            [
+                [pos(p) for p in (m.parents[:k] if w_first else m.parents[k : 2 * k])]
+                for m in members
+            ],
+            np.intp,
+        )
+        x = np.array(
+            [
+                [pos(p) for p in (m.parents[k : 2 * k] if w_first else m.parents[:k])]
+                for m in members
+            ],
+            np.intp,
+        )
+        b = np.array([pos(m.parents[-1]) for m in members], np.intp) if has_bias else None
+        both = w.ravel() if b is None else np.concatenate([w.ravel(), b])
+        return _Dense(start, w, x, b, _unique(both), self._nin)
+
+    def _buffers_for(self, batch: int) -> tuple[Array, Array]:
+        buf = self._buffers.get(batch)
+        if buf is None:
+            if len(self._buffers) >= 2:  # the full batch and a last partial one
+                self._buffers.clear()
+            buf = (np.empty((self._n_rows, batch)), np.empty((self._n_rows, batch)))
+            self._buffers[batch] = buf
+        return buf
+
+    def forward(self, P: Array, X: Array) -> Array:
+        """The model's outputs for a batch: shape (samples, outputs).
+
+        Args:
+            P: The parameters' values, in the order given at construction.
+            X: The inputs, shape (samples, inputs).
+
+        Raises:
+            FloatingPointError: If a value is not finite (eager mode names the op).
+        """
+        V, _ = self._buffers_for(X.shape[0])
+        V[: self._nin] = X.T
+        with np.errstate(all="ignore"):
+            for grp in self._groups:
+                grp.forward(P, V)
+            total = float(V[self._nin :].sum())
+        if not math.isfinite(total) and not np.isfinite(V[self._nin :]).all():
+            raise FloatingPointError("batch replay: a value is not finite")
+        self._V = V
+        out: Array = V[self._out_sel].T
+        return out
+
+    def backward(self, P: Array, g_out: Array, gP: Array) -> None:
+        """Add the gradients of the last batch into ``gP``, given d(loss)/d(outputs).
+
+        Args:
+            P: The parameters' values (as for the last :meth:`forward`).
+            g_out: d(loss)/d(outputs), shape (samples, outputs).
+            gP: The parameters' gradient array, added into.
+
+        Raises:
+            FloatingPointError: If a gradient is not finite.
+        """
+        V = self._V
+        if V is None:
+            raise RuntimeError("batch replay: call forward() before backward()")
+        gV = self._buffers_for(V.shape[1])[1]
+        gV.fill(0.0)
+        gV[self._out_sel] = g_out.T
+        with np.errstate(all="ignore"):
+            for grp in reversed(self._groups):
+                grp.backward(P, V, gP, gV)
+        if not np.isfinite(gP).all():
+            raise FloatingPointError("batch replay: a gradient is not finite")
