@@ -31,6 +31,7 @@ EXPECTED = [
     "07_end_to_end",
 ]
 KERNEL = "micrograd-x-test"
+MAX_EXECUTED_BYTES = 500_000
 
 
 def _build_module() -> ModuleType:
@@ -154,3 +155,18 @@ def test_notebook_runs_top_to_bottom(path: Path, kernel: str, tmp_path: Path) ->
     # need Graphviz; without it they show an install hint instead, by design).
     if shutil.which("dot") is not None:
         assert _outputs(nb, "image/png") + _outputs(nb, "image/svg+xml") >= 1
+    # Each figure is embedded once, in one format, and the executed notebook stays small.
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            images = [mime for mime in out.get("data", {}) if mime.startswith("image/")]
+            assert len(images) <= 1, f"{path.name}: one output embeds {images}"
+    size = len(nbformat.writes(nb).encode("utf-8"))
+    assert size < MAX_EXECUTED_BYTES, f"{path.name}: {size / 1e3:.0f} kB once executed"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_answers_are_collapsed(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith("# ANSWER"):
+            assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, cell.id

@@ -39,11 +39,14 @@ for v in (x1, x2, w1, w2, b, n, o):
 draw(o, wrt=w1)
 
 # %% [markdown]
+# **The point of the figure:** the highlighted chain w1 → n → o carries the partials 2 and 0.5,
+# and their product, 1, is `w1.grad`.
+#
 # The same chain rule as a table. ∂o/∂n = 1 − tanh²(n) = 0.5 and ∂n/∂w1 = x1 = 2, so
 # ∂o/∂w1 = 0.5 × 2 = 1. Note ∂o/∂w2 = 0: with x2 = 0, nudging w2 changes nothing.
 
 # %%
-explain(o, wrt=w1)
+print(explain(o, wrt=w1))
 
 # %% [markdown]
 # ## Local partials are data
@@ -85,3 +88,7 @@ out = neuron([2.0, 0.0])
 out.backward()
 print(neuron)
 draw(out, wrt=neuron.w[0])
+
+# %% [markdown]
+# **The point of the figure:** the module builds the same graph, now inside the neuron's box, and
+# the gradient of its first weight is read off the highlighted chain in the same way.

@@ -51,7 +51,7 @@ def saturated(slope):
 names = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "silu", "softplus"]
 curves = {name: curve(name) for name in names}
 
-fig, axes = plt.subplots(2, 4, figsize=(12.5, 5.6), sharex=True, sharey=True)
+fig, axes = plt.subplots(2, 4, figsize=(10.5, 5.4), sharex=True, sharey=True)
 for ax, name in zip(axes.flat, names):
     f, slope = curves[name]
     for a, b in saturated(slope):
@@ -71,8 +71,9 @@ for ax in axes[1]:
     ax.set_xlabel("x")
 axes[0, 0].legend(loc="upper left", fontsize=8)
 fig.suptitle(
-    "each activation f (solid) and its slope f′ (dashed); grey: a saturated tail, where "
-    f"|f′| < {VANISH} out to the edge; dotted: a kink, ● the slope the engine uses there",
+    "each activation f (solid) and its slope f′ (dashed)\n"
+    f"grey: a saturated tail, where |f′| < {VANISH} out to the edge; "
+    "dotted: a kink, ● the slope the engine uses there",
     fontsize=10,
 )
 fig.tight_layout()

@@ -88,13 +88,13 @@ grid = np.linspace(-2.5, 2.5, 61)
 g1, g2 = np.meshgrid(grid, grid)
 surface = np.array([[loss_2d(a, b).data for a, b in zip(r1, r2)] for r1, r2 in zip(g1, g2)])
 
-fig, axes = plt.subplots(1, 4, figsize=(13, 3.7), sharex=True, sharey=True)
-for ax, (name, (path, loss_curve)) in zip(axes, paths.items()):
+fig, axes = plt.subplots(2, 2, figsize=(8, 7.6), sharex=True, sharey=True)
+for ax, (name, (path, loss_curve)) in zip(axes.flat, paths.items()):
     ax.contour(g1, g2, surface, levels=np.geomspace(0.02, 20, 10), colors="#bbbbbb", linewidths=0.8)
     ax.plot(path[:, 0], path[:, 1], "o-", color="#d55e00", markersize=3, linewidth=1)
     ax.plot(*START, "s", color="black", markersize=6)
     ax.plot(*best, "+", color="black", markersize=12, markeredgewidth=2)
-    ax.set(title=name, xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="w₁", aspect="equal")
+    ax.set(title=name, xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), aspect="equal")
     ax.grid(False)  # the contours are the grid here
     if loss_curve[-1] > 10:
         ax.text(
@@ -105,8 +105,11 @@ for ax, (name, (path, loss_curve)) in zip(axes, paths.items()):
             color="#d55e00",
             va="bottom",
         )
-axes[0].set_ylabel("w₂")
-fig.suptitle("the same bowl, the same start (■), four learning rates; + marks the floor", y=0.98)
+for ax in axes[1]:
+    ax.set_xlabel("w₁")
+for ax in axes[:, 0]:
+    ax.set_ylabel("w₂")
+fig.suptitle("the same bowl, the same start (■), four learning rates; + marks the floor")
 fig.tight_layout()
 
 # %% [markdown]

@@ -19,7 +19,9 @@
 
 # %%
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 
+set_matplotlib_formats("png")  # one image format per figure keeps the notebook small
 plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
 
 # %%
@@ -55,6 +57,97 @@ left.set(title="loss", xlabel="error d = prediction − target", ylim=(0, 4))
 right.set(title="gradient ∂loss/∂prediction", xlabel="error d", ylim=(-3.5, 3.5))
 left.legend()
 fig.tight_layout()
+
+# %% [markdown]
+# **The point of the figure:** MSE's gradient grows without limit as the error grows, while L1
+# and smooth L1 cap it at ±1; only smooth L1 also fades to 0 at the target.
+#
+# ## One outlier, two fits
+#
+# What the capped gradient buys is easiest to see on data. Twenty points lie close to the line
+# $y = 0.5x + 1$; two more, far off, are outliers (a sensor glitch, a typo). We fit a line
+# $\hat y = a x + b$ twice by gradient descent from the same start, once minimizing MSE and
+# once smooth L1, and nothing else changes.
+
+# %%
+from micrograd_x import Parameter, optim
+
+rng = np.random.default_rng(3)
+xs = np.linspace(-3, 3, 20)
+ys = 0.5 * xs + 1 + 0.25 * rng.normal(size=xs.size)
+outliers_x, outliers_y = np.array([2.0, 2.6]), np.array([-6.0, -7.0])
+all_x, all_y = np.r_[xs, outliers_x], np.r_[ys, outliers_y]
+
+
+def fit_line(loss):
+    """Fit y = a·x + b to all points by minimizing loss(predictions, targets)."""
+    a, b = Parameter(0.0, label="a"), Parameter(0.0, label="b")
+    adam = optim.Adam([a, b], lr=0.05)
+    for _ in range(600):
+        value = loss([a * x + b for x in all_x.tolist()], all_y.tolist())
+        adam.zero_grad()
+        value.backward()
+        adam.step()
+    return a.data, b.data
+
+
+def pulls(a, b, loss):
+    """How hard each point pulls on the fitted line: |∂loss/∂prediction| for every point."""
+    preds = [Value(a * x + b) for x in all_x.tolist()]
+    loss(preds, all_y.tolist()).backward()
+    return np.array([abs(p.grad) for p in preds])
+
+
+fits = {"MSE": losses.mse, "smooth L1, β = 1": lambda p, t: losses.smooth_l1(p, t, beta=1.0)}
+lines = {name: fit_line(loss) for name, loss in fits.items()}
+for name, (a, b) in lines.items():
+    print(f"{name:>16}: y = {a:.3f}·x + {b:.3f}     (the 20 good points follow y = 0.5·x + 1)")
+
+colours = {"MSE": "#0072b2", "smooth L1, β = 1": "#009e73"}
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1.4, 1]})
+left.scatter(xs, ys, color="#555555", s=18, label="data")
+left.scatter(outliers_x, outliers_y, color="#d55e00", s=40, marker="D", label="outliers")
+grid = np.linspace(-3.2, 3.2, 2)
+left.plot(grid, 0.5 * grid + 1, ":", color="black", linewidth=1, label="y = 0.5x + 1")
+for name, (a, b) in lines.items():
+    left.plot(grid, a * grid + b, color=colours[name], linewidth=2, label=f"fit by {name}")
+left.set(title="the same data, two losses", xlabel="x", ylabel="y")
+left.legend(fontsize=8, loc="lower left")
+order = np.argsort(all_x)
+for k, (name, (a, b)) in enumerate(lines.items()):
+    pull = pulls(a, b, fits[name])
+    right.bar(
+        np.arange(all_x.size) + (k - 0.5) * 0.4,
+        pull[order],
+        width=0.4,
+        color=colours[name],
+        label=f"{name}: the outliers pull {pull[-2]:.2f} and {pull[-1]:.2f}",
+    )
+for i in np.flatnonzero(order >= xs.size):  # where the outliers' bars stand
+    right.annotate(
+        "outlier",
+        (i, 0),
+        xytext=(0, -12),
+        textcoords="offset points",
+        ha="center",
+        color="#d55e00",
+        fontsize=8,
+    )
+right.set_xticks([])
+right.set_title("each point's pull |∂loss/∂ŷᵢ| at the fitted line")
+right.set_xlabel("the 22 points, by x", loc="left")
+right.legend(fontsize=8, loc="upper left")
+fig.tight_layout()
+
+# %% [markdown]
+# **The point of the figure:** under MSE the two outliers pull harder than any good point and
+# drag the line down to them; under smooth L1 their pull is capped at $1/N$, no more than that of
+# a point one unit off the line, so the fit stays on the good points.
+#
+# The right panel shows why. A point's pull on the line is its gradient $\partial L / \partial
+# \hat y_i$: under MSE it is $2 d_i / N$, proportional to its error, so the points farthest away
+# decide where the line goes. Under smooth L1 it is capped at $1/N$: past an error of β a point
+# counts as "wrong" but not as "very wrong". That is what the seed lesson means by *robust*.
 
 # %% [markdown]
 # ## Classification: softmax and cross entropy
@@ -96,6 +189,10 @@ for p in (0.9, 0.5, 0.1, 0.01):
     print(f"p(true) = {p:<5} → loss {-np.log(p):.2f}")
 
 # %% [markdown]
+# **The point of the figure:** the loss of the true class climbs without bound as its
+# probability goes to zero, and a wrong class that grows confident drives the gradient on the
+# true logit to its full strength, −1.
+#
 # Computed naively, $\log \sum_j e^{z_j}$ overflows for logits of a few hundred. The loss uses
 # the stable form (subtract the largest logit first), so even absurd logits give finite losses
 # and gradients:

@@ -25,6 +25,9 @@ print(f"product = {2 * x.data * x.partials[0]:.4f},  s.grad = {s.grad:.4f}")
 draw(z, wrt=s)
 
 # %% [markdown]
+# **The point of the figure:** ∂z/∂s is read off one path, as the product of the partials on its
+# edges.
+#
 # The highlighted path is the chain s → x → … → z; the caption under the picture is the product of
 # the partials on its edges, and the ✓ says it equals `s.grad` as computed by `backward()`.
 #
@@ -50,8 +53,12 @@ d.label = "d"
 d.backward()
 draw(d, wrt=a)
 
+# %% [markdown]
+# **The point of the figure:** `a` reaches `d` along two highlighted paths, and `a.grad` is the
+# sum of the two products.
+
 # %%
-explain(d, wrt=a)
+print(explain(d, wrt=a))
 
 # %% [markdown]
 # Forgetting one of the paths, or overwriting a gradient instead of adding to it, is the classic
@@ -70,7 +77,8 @@ print(report)
 # `micrograd_x.expr` parses an arithmetic expression (with a small parser of its own: nothing is
 # passed to Python's `eval`) into the same graph, one labelled leaf per variable. The command line
 # does the same: `micrograd-x draw "log(x) * exp(x)" --at x=1.5` prints the gradients and the chain
-# rule and writes `graph.svg`.
+# rule and writes `graph.svg`. Here $x$ reaches the output along three paths; the table lists
+# them and the drawing shows the graph they run through.
 
 # %%
 from micrograd_x.expr import parse
@@ -81,4 +89,122 @@ out = program.evaluate(leaves)
 out.label = "out"
 out.backward()
 print(explain(out, wrt=leaves["x"]))
-draw(out, wrt=leaves["x"])
+draw(out)
+
+# %% [markdown]
+# **The point of the figure:** the three rows of the table are the three routes from `x` to
+# `out` in the graph, and `x.grad` = 7.805 is the sum of their products.
+#
+# ## Exercises
+#
+# ### 1 · Find the bug
+#
+# A new op is declared the way every op of micrograd_x is: a record with its forward function
+# and a rule giving one local partial per input. Here is $\operatorname{hypot}(a, b) =
+# \sqrt{a^2 + b^2}$, used in $out = \operatorname{hypot}(x, y) \cdot z$. One of its partials
+# is wrong. Find which, using only `gradcheck` (which input is off?) and `explain` (which edge
+# carries the wrong number?), before reading the rule.
+
+# %%
+import math
+
+from micrograd_x import apply
+from micrograd_x.ops import Domain, Op
+
+HYPOT = Op(
+    name="hypot",
+    symbol="hypot",
+    arity=2,
+    forward=lambda a, b: math.hypot(a, b),
+    partials=lambda out, a, b: (a / out, a / out),
+    domain=Domain(text="(a, b) ≠ (0, 0)", box=((0.5, 5.0), (0.5, 5.0))),
+    formula="√(a² + b²)",
+)
+
+
+def hypot(a, b):
+    """The op applied to two Values (or numbers)."""
+    return apply(HYPOT, a, b)
+
+
+print(gradcheck(lambda x, y, z: hypot(x, y) * z, [3.0, 4.0, 2.0]))
+
+# %%
+x, y, z = Value(3.0, label="x"), Value(4.0, label="y"), Value(2.0, label="z")
+r = hypot(x, y)
+r.label = "r"
+out = r * z
+out.label = "out"
+out.backward()
+print(explain(out, wrt=y))
+draw(out, wrt=y)
+
+# %% [markdown]
+# **The point of the figure:** the chain from `y` to `out` has two edges, and the drawing shows
+# the number each one carries, so a wrong partial can be pointed at.
+#
+# Which edge is wrong, and what should it carry? Work it out, then unfold the answer below.
+
+# %% jupyter={"source_hidden": true}
+# ANSWER. gradcheck: the mismatch is for input 1, y (analytic 1.2, numeric 1.6); x and z pass.
+# explain: the only path from y is out ← r ← y. ∂out/∂r = z = 2 is right, so ∂r/∂y = 0.6 is
+# wrong. By hand, ∂r/∂y = y / r = 4 / 5 = 0.8; 0.6 is x / r, the partial with respect to x.
+# The drawing hints at it too: both edges into r carry 0.6, though x ≠ y. The rule returns
+# (a / out, a / out): a copy-paste slip. The fix is (a / out, b / out).
+HYPOT_FIXED = Op(
+    name="hypot",
+    symbol="hypot",
+    arity=2,
+    forward=lambda a, b: math.hypot(a, b),
+    partials=lambda out, a, b: (a / out, b / out),
+    domain=Domain(text="(a, b) ≠ (0, 0)", box=((0.5, 5.0), (0.5, 5.0))),
+    formula="√(a² + b²)",
+)
+print(gradcheck(lambda x, y, z: apply(HYPOT_FIXED, x, y) * z, [3.0, 4.0, 2.0]))
+
+# %% [markdown]
+# Note that `explain` still says ✓: it checks that the chain rule was applied correctly to the
+# stored partials, not that the partials are right. Only an independent oracle, such as finite
+# differences, catches a wrong local derivative.
+#
+# ### 2 · Fill in a derivative
+#
+# The softsign activation is $f(x) = x / (1 + |x|)$. Write its local partial
+# $\partial f / \partial x$ in the rule below (it gets the output `out` and the input `x`; `abs`
+# works on both numbers and Values), then run the next cell: `gradcheck` compares your rule with
+# finite differences on both sides of 0. As written, the rule returns 0 and the check fails.
+
+
+# %%
+def softsign_partials(out, x):
+    """∂ softsign / ∂x: replace the 0.0 below with your formula."""
+    return (0.0,)
+
+
+SOFTSIGN = Op(
+    name="softsign",
+    symbol="softsign",
+    arity=1,
+    forward=lambda x: x / (1 + abs(x)),
+    partials=softsign_partials,
+    formula="x / (1 + |x|)",
+)
+
+# %%
+for point in (-2.0, 0.5):
+    print(f"x = {point}:", gradcheck(lambda x: apply(SOFTSIGN, x), [point]))
+
+# %% jupyter={"source_hidden": true}
+# ANSWER. For x > 0, f = x / (1 + x) and the quotient rule gives 1 / (1 + x)²; for x < 0,
+# f = x / (1 − x) gives 1 / (1 − x)². Both are 1 / (1 + |x|)². Like sigmoid's rule, it can
+# reuse the output: 1 − |f| = 1 / (1 + |x|), so ∂f/∂x = (1 − |out|)².
+SOFTSIGN_FIXED = Op(
+    name="softsign",
+    symbol="softsign",
+    arity=1,
+    forward=lambda x: x / (1 + abs(x)),
+    partials=lambda out, x: ((1 - abs(out)) ** 2,),
+    formula="x / (1 + |x|)",
+)
+for point in (-2.0, 0.5):
+    print(f"x = {point}:", gradcheck(lambda x: apply(SOFTSIGN_FIXED, x), [point]))
