@@ -29,6 +29,11 @@ def _name(text: str, context: Context = "text", limit: int | None = None) -> str
     return escape(text, context, limit).replace("\n", " ")
 
 
+def _operand(name: str) -> str:
+    """A name in ``∂a/∂b``, parenthesized when it is an expression (``∂(w1*x1 + b)``)."""
+    return f"({name})" if any(c in name for c in " +-*/^(") else name
+
+
 @dataclass(frozen=True, slots=True)
 class Factor:
     """One local partial on a path: d(output)/d(input) along one edge.
@@ -50,8 +55,8 @@ class Factor:
 
     def symbol(self, context: Context = "text", name_limit: int | None = None) -> str:
         """``∂out/∂in``, with the names escaped for ``context`` and cut to ``name_limit``."""
-        out = _name(self.output, context, name_limit)
-        s = f"∂{out}/∂{_name(self.input, context, name_limit)}"
+        out = _operand(_name(self.output, context, name_limit))
+        s = f"∂{out}/∂{_operand(_name(self.input, context, name_limit))}"
         return f"{s} (arg {self.index + 1})" if self.repeated else s
 
 
