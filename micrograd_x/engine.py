@@ -167,20 +167,28 @@ class Value:
     _dn: tuple[Any, ...] | None
     _n: int  # edges not yet processed by the running backward pass; 0 at rest
 
-    def __init__(self, data: float, label: str | None = None) -> None:
+    def __init__(
+        self, data: float, label: str | None = None, *micrograd: object, **kwargs: object
+    ) -> None:
         """Create a leaf.
+
+        Interior nodes are made by ops (``a + b``, ``a.tanh()``, :func:`apply`), never by this
+        constructor: micrograd's ``Value(data, _children, _op)`` raises a ``TypeError`` that
+        says so.
 
         Args:
             data: A real number (int or float, finite).
             label: An optional name for diagrams and reprs.
+            *micrograd: Refused (micrograd's ``_children`` and ``_op``), with advice.
+            **kwargs: Refused (``_children=``, ``_op=``), with advice.
 
         Raises:
             TypeError: If ``data`` is not a real number (a string, ``None``, a complex number),
-                or ``label`` is not a string.
+                ``label`` is not a string, or children or an op are given.
             ValueError: If ``data`` is NaN or infinite.
         """
-        if label is not None and not isinstance(label, str):
-            raise TypeError(f"Value: label must be a str or None, got {type(label).__name__}")
+        if micrograd or kwargs or (label is not None and not isinstance(label, str)):
+            _refuse_constructor(label, micrograd, kwargs)
         self.data = _to_float(data, "Value")
         self.grad = 0.0
         self.op = None
@@ -207,6 +215,44 @@ class Value:
             return self._dn or ()
         return (self._d0,) if self._p1 is None else (self._d0, self._d1)
 
+    # -- micrograd's names ----------------------------------------------------------------------
+
+    @property
+    def _prev(self) -> frozenset[Value]:
+        """The set of distinct parents, micrograd's name (read-only; see :attr:`parents`)."""
+        return frozenset(self.parents)
+
+    @property
+    def _op(self) -> str:
+        """The op's symbol as micrograd writes it, micrograd's name (see :attr:`op`).
+
+        ``"+"``, ``"*"``, ``"ReLU"``, ``"tanh"``, ``"**2"``, …; ``""`` for a leaf or a constant.
+        """
+        op = self.op
+        return "" if op is None or op is CONST else op.micrograd_op(self.params)
+
+    def _backward(self) -> None:
+        """This node's chain-rule step: add ``grad`` × each local partial into its parents.
+
+        micrograd's per-node step, for stepping through backpropagation by hand: set
+        ``out.grad = 1.0``, then call ``_backward()`` on each node from the output down.
+        :meth:`backward` does the whole pass (and checks it).
+        """
+        g = self.grad
+        for parent, d in zip(self.parents, self.partials):
+            parent.grad = parent.grad + d * g
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only when normal lookup fails, so it costs nothing on the hot path.
+        hint = _HINTS.get(name)
+        if hint is None and not name.startswith("__"):
+            import difflib
+
+            close = difflib.get_close_matches(name, _public_names(), n=1)
+            hint = close[0] if close else None
+        more = f"; did you mean {hint}?" if hint else ""
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{more}")
+
     # -- introspection ------------------------------------------------------------------------
 
     @property
@@ -230,8 +276,19 @@ class Value:
             parts.append(f"label={self.label!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
-    def __float__(self) -> float:
+    def item(self) -> float:
+        """The node's number (``data``), as PyTorch's ``Tensor.item()``; it leaves the graph."""
         return self.data
+
+    def __float__(self) -> float:
+        # math.tanh(x), float(x) and numpy's float conversion all come here: returning the
+        # number would silently drop x from the graph (its gradient would be wrong, not absent).
+        raise TypeError(
+            "a Value cannot become a float implicitly (float(x), math.tanh(x), ...): that "
+            "would drop it from the graph and its gradient would be silently wrong. Use the "
+            "Value's own op (x.tanh(), x.exp(), or micrograd_x.tanh(x), micrograd_x.exp(x), ...) "
+            "to stay differentiable, or x.item() / x.data for the number."
+        )
 
     # -- comparisons on data (equality and hashing stay by identity) --------------------------
 
@@ -377,15 +434,50 @@ class Value:
 
     # -- differentiation ----------------------------------------------------------------------
 
-    def backward(self, create_graph: bool = False) -> None:
+    def backward(self, gradient: float = 1.0, *, create_graph: bool = False) -> None:
         """Backpropagate from this node; see :func:`backward`."""
-        backward(self, create_graph=create_graph)
+        backward(self, gradient, create_graph=create_graph)
 
 
 class Parameter(Value):
     """A leaf that a model learns (a weight or a bias); diagrams style it apart from inputs."""
 
     __slots__ = ()
+
+
+_HINTS = {
+    "_children": "parents (the op's inputs in order; _prev is their set)",
+    "children": "parents (the op's inputs in order; _prev is their set)",
+    "prev": "parents (the op's inputs in order; _prev is their set)",
+    "grad_fn": "op (the op record) and partials (its local derivatives)",
+    "_partials": "partials",
+    "local_grads": "partials",
+    "requires_grad": "is_constant (constants need no gradient)",
+    "numpy": "item() or data (the float)",
+    "tolist": "item() or data (the float)",
+}
+"""micrograd and PyTorch names that a Value spells differently."""
+
+
+def _public_names() -> list[str]:
+    return [n for n in dir(Value) if not n.startswith("__")]
+
+
+def _refuse_constructor(
+    label: object, extra: tuple[object, ...], kwargs: dict[str, object]
+) -> None:
+    micrograd = bool(extra) or "_children" in kwargs or "_op" in kwargs
+    if not micrograd and kwargs:
+        raise TypeError(f"Value: unexpected keyword argument(s) {sorted(kwargs)}")
+    if micrograd or isinstance(label, (tuple, list, set, frozenset)):
+        raise TypeError(
+            "Value(data, _children, _op) is micrograd's internal constructor; in micrograd_x "
+            "Value(data, label=None) makes a leaf, and interior nodes are made by applying ops "
+            "(a + b, a * b, a.tanh(), micrograd_x.apply('add', a, b)), which store each local "
+            "partial derivative as data. A new op is an Op record (forward and partials rule) "
+            "added with micrograd_x.ops.register, then applied with apply()."
+        )
+    raise TypeError(f"Value: label must be a str or None, got {type(label).__name__}")
 
 
 def _fmt(g: float | Value) -> str:
@@ -673,32 +765,57 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def backward(root: Value, create_graph: bool = False) -> None:
+def backward(root: Value, gradient: float = 1.0, *, create_graph: bool = False) -> None:
     """Backpropagate from ``root``: the chain rule over the stored partials.
 
     Leaves *accumulate* d(root)/d(leaf) into ``grad`` (zero them between steps); interior nodes
-    get their gradient for this call. Nodes that ``root`` does not depend on are untouched.
+    get their gradient for this call. Nodes that ``root`` does not depend on are untouched. As
+    PyTorch's ``backward(gradient=None, retain_graph=None, create_graph=False)``: ``gradient`` is
+    the upstream gradient d(loss)/d(root) that the chain rule starts from.
 
     Args:
         root: The node to differentiate.
+        gradient: The upstream gradient seeded at ``root`` (1.0: differentiate ``root`` itself).
         create_graph: Build the gradients as ``Value`` graphs (the same partials rules applied to
-            nodes), so they can be differentiated again: ``x.grad.backward()``.
+            nodes), so they can be differentiated again: ``x.grad.backward()``. Keyword-only.
 
     Raises:
+        TypeError: If ``gradient`` is not a real number (``backward(True)`` is refused: write
+            ``backward(create_graph=True)``).
+        ValueError: If ``gradient`` is NaN or infinite.
         OverflowError: If a gradient overflows to infinity.
     """
+    seed = _seed(gradient, create_graph)
     if create_graph:
-        _backward_graph(root)
+        _backward_graph(root, seed)
         return
     if root.is_leaf:
-        root.grad = root.grad + 1.0
+        root.grad = root.grad + seed
         return
     try:
         _count_into_slots(root)
-        _backward_floats(root)
+        _backward_floats(root, seed)
     except BaseException:
         _reset_counts(root)
         raise
+
+
+def _seed(gradient: object, create_graph: bool) -> Any:
+    if type(gradient) is float and gradient - gradient == 0.0:
+        return gradient
+    if type(gradient) is bool:
+        raise TypeError(
+            f"backward: gradient must be a number, got bool {gradient!r}; create_graph is "
+            "keyword-only: write backward(create_graph=True)"
+        )
+    if isinstance(gradient, Value):
+        if create_graph:
+            return gradient
+        raise TypeError(
+            "backward: gradient must be a number, got a Value; pass gradient.item() (or use "
+            "create_graph=True to differentiate through it)"
+        )
+    return _to_float(gradient, "backward: gradient")
 
 
 # The float backward pass is the hot loop of training, so it keeps its bookkeeping in each node's
@@ -738,13 +855,13 @@ def _count_into_slots(root: Value) -> None:
                 push(p1)
 
 
-def _backward_floats(root: Value) -> None:
+def _backward_floats(root: Value, seed: float) -> None:
     """Kahn's algorithm over the counts in ``_n``.
 
     A node is ready once all its uses are processed; its grad is then complete, and it adds
     partial × grad into each parent.
     """
-    root.grad = 1.0
+    root.grad = seed
     ready = [root]
     pop = ready.pop
     push = ready.append
@@ -801,9 +918,9 @@ def _bad_gradient(node: Value, g: object) -> OverflowError:
     return OverflowError(f"backward: the gradient at the {where} node{label} overflowed to {g!r}")
 
 
-def _backward_graph(root: Value) -> None:
+def _backward_graph(root: Value, seed: Any) -> None:
     uses = _count_uses(root, reset_interior=False)
-    grads = _sweep(root, uses, create_graph=True)
+    grads = _sweep(root, uses, create_graph=True, seed=seed)
     for node in uses:
         g = grads.get(node, 0.0)
         if node.parents:
@@ -813,13 +930,17 @@ def _backward_graph(root: Value) -> None:
             node.grad = g if isinstance(old, float) and old == 0.0 else old + g
 
 
-def _sweep(root: Value, uses: dict[Value, int], create_graph: bool) -> dict[Value, Any]:
+def _sweep(
+    root: Value, uses: dict[Value, int], create_graph: bool, seed: Any = 1.0
+) -> dict[Value, Any]:
     """The chain rule with gradients kept in a dict (node attributes are left untouched).
 
     ``uses`` comes from :func:`_count_uses` and is consumed. With ``create_graph`` every partial
     is recomputed by its op's rule on the nodes themselves, so the gradients are graphs.
     """
-    grads: dict[Value, Any] = {root: constant(1.0) if create_graph else 1.0}
+    if create_graph and not isinstance(seed, Value):
+        seed = constant(seed)
+    grads: dict[Value, Any] = {root: seed}
     ready = [root]
     while ready:
         node = ready.pop()

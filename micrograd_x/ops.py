@@ -10,7 +10,7 @@ the same rule builds gradient graphs for higher-order derivatives).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
@@ -56,6 +56,7 @@ __all__ = [
     "exp",
     "get",
     "log",
+    "register",
     "registry",
     "sigmoid",
     "sin",
@@ -128,6 +129,8 @@ class Op:
         checked_partials: Whether the partials can overflow for finite inputs (e.g. ``1/y**2``),
             so the engine checks them for finiteness.
         formula: The math in one line, for docs and diagrams' tooltips.
+        micrograd: The string micrograd records in a node's ``_op`` for this op (``"+"``,
+            ``"ReLU"``, ``"**{k}"``: a format string over ``params``); empty: the op's ``name``.
     """
 
     name: str
@@ -140,6 +143,18 @@ class Op:
     branch: Callable[..., int] | None = None
     checked_partials: bool = False
     formula: str = ""
+    micrograd: str = ""
+
+    def micrograd_op(self, params: Mapping[str, float] | None = None) -> str:
+        """The op's micrograd ``_op`` string for a node with these parameters (``"**2"``).
+
+        Args:
+            params: The node's parameters (``{"k": 2}`` for ``x ** 2``), or ``None``.
+
+        Returns:
+            micrograd's symbol where micrograd has the op, else the op's name.
+        """
+        return self.micrograd.format(**(params or {})) if self.micrograd else self.name
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -458,6 +473,7 @@ ADD = register(
         lambda x, y: x + y,
         lambda out, x, y: _ONE_ONE,
         Domain(box=_WIDE * 2),
+        micrograd="+",
         formula="x + y",
     )
 )
@@ -471,6 +487,7 @@ SUB = register(
         lambda x, y: x - y,
         lambda out, x, y: _ONE_MINUS_ONE,
         Domain(box=_WIDE * 2),
+        micrograd="-",
         formula="x − y",
     )
 )
@@ -484,6 +501,7 @@ MUL = register(
         lambda x, y: x * y,
         lambda out, x, y: (y, x),
         Domain(box=_WIDE * 2),
+        micrograd="*",
         formula="x · y",
     )
 )
@@ -498,6 +516,7 @@ DIV = register(
         lambda out, x, y: (1.0 / y, -out / y),
         Domain("y ≠ 0", ((-5.0, 5.0), (0.25, 5.0))),
         checked_partials=True,
+        micrograd="/",
         formula="x / y",
     )
 )
@@ -516,6 +535,7 @@ POW = register(
         Domain("x > 0 for any k; any x for integer k ≥ 0", ((0.25, 4.0),)),
         params=("k",),
         checked_partials=True,
+        micrograd="**{k}",
         formula="x^k",
     )
 )
@@ -530,6 +550,7 @@ POWV = register(
         _powv_partials,
         Domain("a > 0", ((0.25, 4.0), (-3.0, 3.0))),
         checked_partials=True,
+        micrograd="**",
         formula="a^b",
     )
 )
@@ -543,6 +564,7 @@ EXP = register(
         _exp,
         lambda out, x: (out,),
         Domain("x ≤ 709.78 (larger overflows)", _WIDE),
+        micrograd="exp",
         formula="e^x",
     )
 )
@@ -604,6 +626,7 @@ TANH = register(
         math.tanh,
         _tanh_partials,
         Domain(box=_EXTREME),
+        micrograd="tanh",
         formula="tanh x",
     )
 )
@@ -631,6 +654,7 @@ RELU = register(
         lambda out, x: (1.0 if x > 0 else 0.0,),
         Domain(kinks=(0.0,), piecewise=True),
         branch=lambda x: int(x > 0),
+        micrograd="ReLU",
         formula="max(x, 0)",
     )
 )

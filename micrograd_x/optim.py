@@ -1,7 +1,7 @@
 """Optimizers (SGD, Adam, AdamW), learning-rate schedules and a learning-rate range test.
 
 The update rules follow PyTorch's formulas for the same settings, written out in each class's
-docstring. Optimizers read ``float(p.grad)`` (a gradient may be a ``Value`` after
+docstring. Optimizers read the number in ``p.grad`` (a gradient may be a ``Value`` after
 ``backward(create_graph=True)``) and write ``p.data``; they build no graph.
 Imports: the standard library and :mod:`micrograd_x.engine`.
 """
@@ -149,11 +149,12 @@ class Optimizer(ABC):
         for group in self.param_groups:
             for p in group.params:
                 st = dict(self.state.get(id(p), ()))
-                new = self._update(p.data, float(p.grad), st, group)
+                g = p.grad.data if isinstance(p.grad, Value) else p.grad
+                new = self._update(p.data, g, st, group)
                 if not (math.isfinite(new) and all(map(math.isfinite, st.values()))):
                     raise OverflowError(
                         f"{type(self).__name__}.step: the update of {p!r} is not finite "
-                        f"(grad {float(p.grad)!r}, lr {group.lr!r}); lower the learning rate"
+                        f"(grad {g!r}, lr {group.lr!r}); lower the learning rate"
                     )
                 updates.append((p, new, st))
         self.steps += 1

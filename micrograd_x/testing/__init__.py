@@ -372,7 +372,7 @@ def _backward_rows(
             leaf.grad = 0.0
         if isinstance(out, Value):
             backward_fn(out)
-            rows.append([float(leaf.grad) for leaf in leaves])
+            rows.append([_data(leaf.grad) for leaf in leaves])
         else:
             rows.append([0.0] * len(leaves))
     return rows

@@ -1,0 +1,161 @@
+"""The correctness-trap catalogue: one row per trap a user fell into, each a check that failed.
+
+Every row names the trap, what used to happen, and a check of the behaviour now promised (an
+exact value from a closed form, an error type naming the op, or unchanged state). Oracles are
+closed forms, micrograd 0.1.0 itself (for its names), and mpmath at 50 digits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+import micrograd_x as mx
+from micrograd_x import Value, backward
+
+
+@dataclass(frozen=True)
+class Trap:
+    """One catalogued trap.
+
+    Attributes:
+        id: Short id (issue item and what it is about).
+        before: What used to happen.
+        check: Raises (an assertion) if the trap is back.
+    """
+
+    id: str
+    before: str
+    check: Callable[[], None]
+
+
+TRAPS: list[Trap] = []
+
+
+def trap(id: str, before: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register the decorated check in the catalogue."""
+
+    def register(check: Callable[[], None]) -> Callable[[], None]:
+        TRAPS.append(Trap(id, before, check))
+        return check
+
+    return register
+
+
+# ---------------------------------------------------------------------------------------------
+# micrograd's names (issue 14, item 1) and the backward signature (issue 12, item 2).
+
+
+@trap("14.1 micrograd _prev and _op", "AttributeError")
+def _prev_and_op_as_micrograd() -> None:
+    from micrograd.engine import Value as MValue
+
+    def build(cls: type) -> list[object]:
+        a, b = cls(2.0), cls(-3.0)
+        c = a * b
+        d = c + a
+        return [a, c, d, d.relu(), a**2, a**-1, c**3]
+
+    ours, theirs = build(Value), build(MValue)
+    assert [v._op for v in ours] == [v._op for v in theirs]  # type: ignore[attr-defined]
+    assert [len(v._prev) for v in ours] == [len(v._prev) for v in theirs]  # type: ignore[attr-defined]
+    x = Value(1.5)
+    assert (x * x)._prev == {x}  # distinct parents, as micrograd's set
+    assert x.tanh()._op == "tanh" and x.exp()._op == "exp"
+    with pytest.raises(AttributeError):
+        x._prev = set()  # type: ignore[misc]
+
+
+@trap("14.1 micrograd _backward() by hand", "AttributeError")
+def _manual_backprop_as_the_lecture() -> None:
+    # The lecture's neuron, stepped through by hand: o = tanh(x1*w1 + x2*w2 + b).
+    x1, x2, w1, w2 = Value(2.0), Value(0.0), Value(-3.0), Value(1.0)
+    b = Value(6.8813735870195432)
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    n = x1w1 + x2w2 + b
+    o = n.tanh()
+    o.grad = 1.0
+    for node in (o, n, n.parents[0], x1w1, x2w2):
+        node._backward()
+    dn = 1.0 - math.tanh(n.data) ** 2  # the closed form
+    assert math.isclose(n.grad, dn, rel_tol=1e-12)
+    assert math.isclose(x1.grad, dn * w1.data, rel_tol=1e-12)
+    assert math.isclose(w1.grad, dn * x1.data, rel_tol=1e-12)
+    assert math.isclose(x2.grad, dn * w2.data, rel_tol=1e-12)
+    assert w2.grad == 0.0 and b.grad == n.grad
+    y = Value(3.0)
+    sq = y * y  # both edges reach y: the step adds both
+    sq.grad = 1.0
+    sq._backward()
+    assert y.grad == 6.0
+    Value(1.0)._backward()  # a leaf's step does nothing
+
+
+@trap("14.1 Value(data, _children, _op)", "TypeError: takes from 2 to 3 positional arguments")
+def _micrograd_constructor_explains() -> None:
+    a, b = Value(1.0), Value(2.0)
+    for make in (
+        lambda: Value(3.0, (a, b), "+"),
+        lambda: Value(3.0, (a, b)),
+        lambda: Value(3.0, _children=(a, b), _op="+"),
+    ):
+        with pytest.raises(TypeError, match=r"apply.*register"):
+            make()
+    with pytest.raises(TypeError, match="label must be a str"):
+        Value(1.0, 5)  # type: ignore[arg-type]
+
+
+@trap("14.1 friendly misses", "AttributeError with no pointer")
+def _did_you_mean() -> None:
+    with pytest.raises(AttributeError, match="did you mean parents"):
+        Value(1.0).children  # noqa: B018
+    with pytest.raises(AttributeError, match="did you mean label"):
+        Value(1.0).lable  # noqa: B018
+
+
+@trap("12.2 backward(2.0) is an upstream gradient", "taken as create_graph=True")
+def _backward_takes_an_upstream_gradient() -> None:
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b + a * a
+    c.backward(2.0)
+    assert (a.grad, b.grad) == (2.0 * (b.data + 2 * a.data), 2.0 * a.data)
+    assert isinstance(a.grad, float)
+    x = Value(0.5)
+    backward(x, 3.0)  # a leaf root adds the upstream gradient
+    assert x.grad == 3.0
+    y = Value(0.7)
+    z = y.tanh()
+    z.backward(0.5, create_graph=True)
+    assert isinstance(y.grad, Value)
+    assert math.isclose(y.grad.data, 0.5 * (1 - math.tanh(0.7) ** 2), rel_tol=1e-15)
+    with pytest.raises(TypeError, match="create_graph=True"):
+        c.backward(True)
+    with pytest.raises(TypeError):
+        c.backward(1.0, True)  # type: ignore[misc]
+    with pytest.raises(ValueError, match="not a finite number"):
+        c.backward(math.inf)
+    assert mx.Value.backward.__doc__
+
+
+# ---------------------------------------------------------------------------------------------
+# Silently wrong gradients (issue 12, items 1-5).
+
+
+@trap("12.1 math.tanh(x) detaches x", "x.grad 0.462 instead of 0.855, no error")
+def _math_functions_refuse_values() -> None:
+    x = Value(0.5)
+    for f in (math.tanh, math.exp, math.sqrt, float, math.isfinite, math.floor):
+        with pytest.raises(TypeError, match=r"x\.tanh\(\).*x\.item\(\)"):
+            f(x)  # type: ignore[operator]
+    y = x.tanh() * x  # what the message says to write
+    y.backward()
+    assert math.isclose(x.grad, math.tanh(0.5) + 0.5 * (1 - math.tanh(0.5) ** 2), rel_tol=1e-15)
+    assert x.item() == x.data == 0.5 and type(x.item()) is float
+
+
+@pytest.mark.parametrize("t", TRAPS, ids=[t.id for t in TRAPS])
+def test_trap(t: Trap) -> None:
+    t.check()
