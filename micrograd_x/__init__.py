@@ -4,6 +4,11 @@ Every ``Value`` records its op, its inputs in order and the local partial deriva
 with respect to each input; ``backward`` applies the chain rule over those stored partials.
 This package root re-exports the public API; the core (``ops``, ``engine``) needs only the
 standard library.
+
+``from micrograd_x import *`` binds the names in ``__all__``, which shadow no builtin and are not
+too generic to collide with a notebook's variables: ``micrograd_x.sum`` (n-ary Σ), the functional
+``micrograd_x.grad`` and the datasets module ``micrograd_x.data`` are reached by their qualified
+names (or imported by name).
 """
 
 from __future__ import annotations
@@ -19,15 +24,17 @@ from micrograd_x.engine import (
     backward,
     constant,
     dot,
-    grad,
     gradients,
     hessian,
     name_scope,
-    sum,
     topological_order,
     value_and_grad,
     zero_grad,
 )
+
+# Re-exported, but kept out of __all__ (see the module docstring).
+from micrograd_x.engine import grad as grad
+from micrograd_x.engine import sum as sum
 from micrograd_x.graph import Graph, trace
 from micrograd_x.ops import (
     DomainError,
@@ -45,7 +52,8 @@ from micrograd_x.ops import (
 )
 
 if TYPE_CHECKING:
-    from micrograd_x import data, init, losses, nn, optim, replay, serialize, train
+    from micrograd_x import data as data
+    from micrograd_x import init, losses, nn, optim, replay, serialize, train
     from micrograd_x.chainrule import explain
     from micrograd_x.nn import MLP, Layer, Module, Neuron
     from micrograd_x.render import draw
@@ -70,7 +78,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 def __getattr__(name: str) -> Any:
     target = _LAZY.get(name)
     if target is None:
-        raise AttributeError(f"module 'micrograd_x' has no attribute {name!r}")
+        hint = ""
+        if not name.startswith("__"):
+            import difflib
+
+            close = difflib.get_close_matches(name, __dir__(), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+        raise AttributeError(f"module 'micrograd_x' has no attribute {name!r}{hint}")
     module = importlib.import_module(target[0])
     value = module if target[1] is None else getattr(module, target[1])
     globals()[name] = value
@@ -83,6 +97,7 @@ def __dir__() -> list[str]:
 
 __version__ = "0.1.0"
 
+# Not exported by `import *`: sum (the builtin's name), grad and data (too generic).
 __all__ = [
     "MLP",
     "DomainError",
@@ -99,7 +114,6 @@ __all__ = [
     "backward",
     "constant",
     "cos",
-    "data",
     "dot",
     "draw",
     "erf",
@@ -107,7 +121,6 @@ __all__ = [
     "exp",
     "explain",
     "fit",
-    "grad",
     "gradients",
     "hessian",
     "init",
@@ -122,7 +135,6 @@ __all__ = [
     "sigmoid",
     "sin",
     "sqrt",
-    "sum",
     "tanh",
     "topological_order",
     "trace",

@@ -285,6 +285,19 @@ class Module(ABC):
     def _who(self) -> str:
         return f"{type(self).__name__} {self.name!r}"
 
+    def __getattr__(self, name: str) -> Any:
+        # Reached only when normal lookup fails: a micrograd or PyTorch name gets a pointer.
+        known = object.__dir__(self)
+        target, advice = _HINTS.get(name, (None, ""))
+        hint = advice if target is None or target in known else ""
+        if not hint and not name.startswith("__"):
+            import difflib
+
+            close = difflib.get_close_matches(name, [n for n in known if n[0] != "_"], n=1)
+            hint = close[0] if close else ""
+        more = f"; did you mean {hint}?" if hint else ""
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{more}")
+
     # -- architecture -------------------------------------------------------------------------
 
     @abstractmethod
@@ -296,6 +309,18 @@ class Module(ABC):
         Raises:
             ValueError: If an activation is a custom function (it has no portable name).
         """
+
+
+_HINTS: dict[str, tuple[str | None, str]] = {
+    "nonlin": ("activation", "activation (micrograd's nonlin=True is 'relu', False 'linear')"),
+    "weight": ("w", "w (the weights, a list of Parameters)"),
+    "weights": ("w", "w (the weights, a list of Parameters)"),
+    "bias": ("b", "b (the bias Parameter; None without a bias)"),
+    "nouts": ("sizes", "sizes (the number of neurons of each layer)"),
+    "state_dict": (None, "micrograd_x.serialize.to_dict(model), or serialize.save(model, path)"),
+    "load_state_dict": (None, "micrograd_x.serialize.from_dict(data), or serialize.load(path)"),
+}
+"""micrograd and PyTorch names a module spells differently: (our attribute, advice)."""
 
 
 def _short(items: Sequence[object], limit: int = 6) -> str:
