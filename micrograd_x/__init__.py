@@ -25,10 +25,8 @@ from micrograd_x.engine import (
     constant,
     dot,
     gradients,
-    hessian,
     name_scope,
     topological_order,
-    value_and_grad,
     zero_grad,
 )
 
@@ -50,6 +48,7 @@ from micrograd_x.ops import (
     sqrt,
     tanh,
 )
+from micrograd_x.transforms import grad, hessian, value_and_grad
 
 if TYPE_CHECKING:
     from micrograd_x import data as data

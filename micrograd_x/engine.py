@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from micrograd_x import ops
@@ -56,18 +57,16 @@ __all__ = [
     "backward",
     "constant",
     "dot",
-    "grad",
     "gradients",
-    "hessian",
     "name_scope",
     "sum",
     "topological_order",
-    "value_and_grad",
     "zero_grad",
 ]
 
-_scope: str | None = None
-"""The module scope new nodes are tagged with (set by :func:`name_scope`)."""
+_SCOPE: ContextVar[str | None] = ContextVar("micrograd_x.name_scope", default=None)
+"""The module scope new nodes are tagged with (set by :func:`name_scope`), per thread and task."""
+_scope_now = _SCOPE.get
 
 _new = object.__new__
 
@@ -96,7 +95,8 @@ def name_scope(name: str) -> Iterator[str]:
     """Tag every node created inside the block with a module scope, for grouping in diagrams.
 
     Scopes nest with dots: ``name_scope("layer1")`` then ``name_scope("neuron3")`` gives
-    ``"layer1.neuron3"``.
+    ``"layer1.neuron3"``. The scope lives in a :class:`contextvars.ContextVar`, so threads (and
+    asyncio tasks) building models at the same time each see only their own.
 
     Args:
         name: The scope's name (a module's name).
@@ -104,13 +104,13 @@ def name_scope(name: str) -> Iterator[str]:
     Yields:
         The full dotted scope.
     """
-    global _scope
-    outer = _scope
-    _scope = name if outer is None else f"{outer}.{name}"
+    outer = _SCOPE.get()
+    scope = name if outer is None else f"{outer}.{name}"
+    token = _SCOPE.set(scope)
     try:
-        yield _scope
+        yield scope
     finally:
-        _scope = outer
+        _SCOPE.reset(token)
 
 
 class Value:
@@ -194,7 +194,7 @@ class Value:
         self.op = None
         self.params = None
         self.label = label
-        self.scope = _scope
+        self.scope = _scope_now()
         self._p0 = self._p1 = self._pn = None
         self._d0 = self._d1 = self._dn = None
         self._n = 0
@@ -556,7 +556,7 @@ def _apply1(op: Op, x: Value, params: Mapping[str, float] | None = None) -> Valu
     v.op = op
     v.params = params
     v.label = None
-    v.scope = _scope
+    v.scope = _scope_now()
     v._p0 = x
     v._d0 = d
     v._p1 = v._d1 = v._pn = v._dn = None
@@ -584,7 +584,7 @@ def _apply2(op: Op, x: Value, y: Value) -> Value:
     v.op = op
     v.params = None
     v.label = None
-    v.scope = _scope
+    v.scope = _scope_now()
     v._p0 = x
     v._p1 = y
     v._d0 = d0
@@ -614,7 +614,7 @@ def _applyn(op: Op, parents: tuple[Value, ...], params: Mapping[str, float] | No
     v.op = op
     v.params = params
     v.label = None
-    v.scope = _scope
+    v.scope = _scope_now()
     v._p0 = v._p1 = v._d0 = v._d1 = None
     v._pn = parents
     v._dn = parts
@@ -993,79 +993,3 @@ def zero_grad(values: Iterable[Value]) -> None:
     """Set ``grad`` to 0.0 on each of ``values`` (e.g. a model's parameters)."""
     for v in values:
         v.grad = 0.0
-
-
-# -------------------------------------------------------------------------------------------
-# Functional transforms.
-
-
-def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
-    idx = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    for i in idx:
-        if not -nargs <= i < nargs:
-            raise IndexError(f"grad: argnums {i} is out of range for {nargs} argument(s)")
-    return tuple(i % nargs for i in idx)
-
-
-def value_and_grad(
-    f: Callable[..., Value | float], argnums: int | Sequence[int] = 0
-) -> Callable[..., tuple[Any, Any]]:
-    """Turn ``f`` into a function returning ``(f(*args), df/d args[argnums])``.
-
-    Called with numbers, the result holds floats and ``f`` sees fresh leaves. Called with
-    ``Value`` arguments, the gradients are ``Value`` graphs of them, so transforms compose:
-    ``grad(grad(f))(x)`` is the second derivative.
-
-    Args:
-        f: A function of scalars returning a ``Value`` (or a plain number).
-        argnums: The position, or positions, of the arguments to differentiate.
-
-    Returns:
-        A function returning ``(value, gradient)``, the gradient a tuple when ``argnums`` is.
-    """
-
-    def wrapped(*args: Value | float) -> tuple[Any, Any]:
-        idx = _argnums(argnums, len(args))
-        # Any Value argument (not only the differentiated ones) may be an outer transform's
-        # variable, so the gradient must stay a graph of it.
-        nested = any(isinstance(a, Value) for a in args)
-        call: list[Any] = list(args)
-        for i in idx:
-            if not isinstance(call[i], Value):
-                call[i] = Value(call[i])
-        out = f(*call)
-        wrt: list[Value] = [call[i] for i in idx]
-        gs = gradients(out, wrt, create_graph=nested)  # type: ignore[arg-type]
-        value = out if nested or not isinstance(out, Value) else out.data
-        return value, (gs[0] if isinstance(argnums, int) else tuple(gs))
-
-    return wrapped
-
-
-def grad(f: Callable[..., Value | float], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
-    """Turn ``f`` into a function returning df/d args[argnums]; see :func:`value_and_grad`."""
-    vg = value_and_grad(f, argnums)
-
-    def wrapped(*args: Value | float) -> Any:
-        return vg(*args)[1]
-
-    return wrapped
-
-
-def hessian(f: Callable[..., Value | float]) -> Callable[..., list[list[float]]]:
-    """Turn ``f`` into a function returning its matrix of second derivatives at the arguments.
-
-    Meant for small functions: it builds the gradient graphs once, then differentiates each.
-    """
-
-    def wrapped(*args: float) -> list[list[float]]:
-        leaves = [Value(a) for a in args]
-        out = f(*leaves)
-        first = gradients(out, leaves, create_graph=True)  # type: ignore[arg-type]
-        rows = []
-        for g in first:
-            row = gradients(g, leaves) if isinstance(g, Value) else [0.0] * len(leaves)
-            rows.append([float(x) for x in row])
-        return rows
-
-    return wrapped

@@ -156,6 +156,37 @@ def _math_functions_refuse_values() -> None:
     assert x.item() == x.data == 0.5 and type(x.item()) is float
 
 
+# ---------------------------------------------------------------------------------------------
+# Threads (issue 12, item 9).
+
+
+@trap("12.9 name_scope across threads", "scopes such as net1.layer1.neuron7.net1.layer2")
+def _name_scope_is_per_thread() -> None:
+    import threading
+
+    barrier = threading.Barrier(2)
+    scopes: dict[str, set[str | None]] = {}
+
+    def build(net: str) -> None:
+        seen: set[str | None] = set()
+        with mx.name_scope(net):
+            for layer in range(20):
+                with mx.name_scope(f"layer{layer}"):
+                    barrier.wait()  # both threads are inside their scopes at once
+                    seen.add((Value(1.0) * 2.0).scope)
+                    barrier.wait()
+        scopes[net] = seen
+
+    threads = [threading.Thread(target=build, args=(n,)) for n in ("net1", "net2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for net in ("net1", "net2"):
+        assert scopes[net] == {f"{net}.layer{i}" for i in range(20)}
+    assert Value(1.0).scope is None  # nothing leaks into the main thread
+
+
 @pytest.mark.parametrize("t", TRAPS, ids=[t.id for t in TRAPS])
 def test_trap(t: Trap) -> None:
     t.check()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from micrograd_x import engine
+from micrograd_x import engine, transforms
 from micrograd_x.engine import Value
 from micrograd_x.ops import DomainError
 from micrograd_x.testing._reference import MPValue, mp_context
@@ -700,7 +700,7 @@ def hessiancheck(
     """
     x = _floats(inputs, "hessiancheck")
     eps = _check_options("hessiancheck", eps, atol, rtol, kinks, "central")
-    hess = engine.hessian(f)(*x)
+    hess = transforms.hessian(f)(*x)
 
     def grads(vals: Sequence[float]) -> tuple[list[float], tuple[Any, ...]]:
         leaves = [Value(v) for v in vals]
