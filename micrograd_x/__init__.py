@@ -31,7 +31,6 @@ from micrograd_x.engine import (
 )
 
 # Re-exported, but kept out of __all__ (see the module docstring).
-from micrograd_x.engine import grad as grad
 from micrograd_x.engine import sum as sum
 from micrograd_x.graph import Graph, trace
 from micrograd_x.ops import (
@@ -48,7 +47,8 @@ from micrograd_x.ops import (
     sqrt,
     tanh,
 )
-from micrograd_x.transforms import grad, hessian, value_and_grad
+from micrograd_x.transforms import grad as grad
+from micrograd_x.transforms import hessian, value_and_grad
 
 if TYPE_CHECKING:
     from micrograd_x import data as data
