@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Literal
 
-__all__ = ["Context", "escape", "fmt", "visible"]
+__all__ = ["Context", "escape", "fmt", "one_line", "visible"]
 
 Context = Literal["html", "string", "markdown", "text"]
 """Where escaped text goes: an HTML-like DOT label, a quoted DOT string, Markdown, plain text."""
@@ -147,3 +147,17 @@ def escape(text: str, context: Context = "html", limit: int | None = None) -> st
     raise ValueError(
         f"escape: unknown context {context!r}; expected 'html', 'string', 'markdown' or 'text'"
     )
+
+
+def one_line(text: str, context: Context = "text", limit: int | None = None) -> str:
+    """A name escaped for ``context`` and kept on one line (formulas, captions, table cells).
+
+    Args:
+        text: User text (a label).
+        context: Where the result goes (see :func:`escape`).
+        limit: Cut longer text to this many characters.
+
+    Returns:
+        The escaped text with newlines as spaces.
+    """
+    return escape(text.replace("\r\n", " ").replace("\r", " ").replace("\n", " "), context, limit)

@@ -12,21 +12,16 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from micrograd_x._text import Context, escape, fmt
+from micrograd_x._text import Context, fmt, one_line
 from micrograd_x.engine import Value
-from micrograd_x.graph import Graph, _walk
+from micrograd_x.graph import Graph, walk
 
-__all__ = ["ChainPath", "Explanation", "Factor", "explain"]
+__all__ = ["ChainPath", "Explanation", "Factor", "explain", "explain_graph"]
 
 _LIST_PATHS = 3
 """Formulas spell out the paths when there are at most this many…"""
 _LIST_FACTORS = 12
 """…with at most this many local partials in all."""
-
-
-def _name(text: str, context: Context = "text", limit: int | None = None) -> str:
-    """A name escaped for ``context``, on one line (formulas and table cells never wrap)."""
-    return escape(text, context, limit).replace("\n", " ")
 
 
 def _operand(name: str) -> str:
@@ -55,8 +50,8 @@ class Factor:
 
     def symbol(self, context: Context = "text", name_limit: int | None = None) -> str:
         """``∂out/∂in``, with the names escaped for ``context`` and cut to ``name_limit``."""
-        out = _operand(_name(self.output, context, name_limit))
-        s = f"∂{out}/∂{_operand(_name(self.input, context, name_limit))}"
+        out = _operand(one_line(self.output, context, name_limit))
+        s = f"∂{out}/∂{_operand(one_line(self.input, context, name_limit))}"
         return f"{s} (arg {self.index + 1})" if self.repeated else s
 
 
@@ -123,7 +118,7 @@ class Explanation:
         Returns:
             The formula, with a verdict on the stored gradient.
         """
-        out, wrt = _name(self.output, "text", name_limit), _name(self.wrt, "text", name_limit)
+        out, wrt = one_line(self.output, "text", name_limit), one_line(self.wrt, "text", name_limit)
         head = f"∂{out}/∂{wrt}"
         if self.n_paths == 0:
             return f"{head} = 0: {out} does not depend on {wrt}"
@@ -152,8 +147,8 @@ class Explanation:
             name_limit: Longest name shown (``None``: no limit).
             context: How to escape the names (see :func:`micrograd_x._text.escape`).
         """
-        wrt = _name(self.wrt, context, name_limit)
-        out = _name(self.output, context, name_limit)
+        wrt = one_line(self.wrt, context, name_limit)
+        out = one_line(self.output, context, name_limit)
         if self.grad is None:
             return ""
         if self.matches:
@@ -170,7 +165,7 @@ class Explanation:
     def _rows(self, digits: int, context: Context) -> list[tuple[str, str, str, str]]:
         rows = []
         for k, p in enumerate(self.paths, 1):
-            route = " ← ".join(_name(n, context) for n in p.nodes)
+            route = " ← ".join(one_line(n, context) for n in p.nodes)
             factors = (
                 " × ".join(f"{f.symbol(context)} = {fmt(f.value, digits)}" for f in p.factors)
                 or "(the value itself)"
@@ -185,7 +180,7 @@ class Explanation:
 
     def to_text(self, digits: int = 4) -> str:
         """The explanation as an aligned plain-text table, for a terminal."""
-        out, wrt = _name(self.output, "text"), _name(self.wrt, "text")
+        out, wrt = one_line(self.output, "text"), one_line(self.wrt, "text")
         lines = [f"∂{out}/∂{wrt}: the chain rule, one row per path from {wrt} to {out}"]
         if self.n_paths == 0:
             lines.append(f"no path: {out} does not depend on {wrt}, so ∂{out}/∂{wrt} = 0")
@@ -203,7 +198,7 @@ class Explanation:
 
     def to_markdown(self, digits: int = 4) -> str:
         """The explanation as a Markdown table, for Jupyter."""
-        out, wrt = _name(self.output, "markdown"), _name(self.wrt, "markdown")
+        out, wrt = one_line(self.output, "markdown"), one_line(self.wrt, "markdown")
         lines = [f"**∂{out}/∂{wrt}**: the chain rule, one row per path from {wrt} to {out}", ""]
         if self.n_paths == 0:
             lines.append(f"No path: {out} does not depend on {wrt}, so ∂{out}/∂{wrt} = 0.")
@@ -217,6 +212,10 @@ class Explanation:
         return "\n".join(lines)
 
     def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        # A terminal shows the table, not a dump of the dataclass fields.
         return self.to_text()
 
     def _repr_markdown_(self) -> str:
@@ -241,8 +240,23 @@ def _unique_names(graph: Graph) -> list[str]:
     ]
 
 
-def _explain_graph(graph: Graph, node: int, grad: float | None, max_paths: int) -> Explanation:
-    """The explanation of d(root)/d(node) in a traced graph."""
+def explain_graph(
+    graph: Graph, node: int, grad: float | None = None, max_paths: int = 64
+) -> Explanation:
+    """Spell out d(root)/d(node) in an already traced graph (see :func:`explain`).
+
+    Args:
+        graph: The traced graph.
+        node: The index of the value to differentiate with respect to.
+        grad: Its stored ``grad``, to compare with (``None``: no verdict).
+        max_paths: List at most this many paths; the count and the sum always cover all.
+
+    Returns:
+        The explanation.
+
+    Raises:
+        IndexError: If ``node`` is not a node index of ``graph``.
+    """
     names = _unique_names(graph)
     on = graph.descendants(node)
     root = graph.root
@@ -253,7 +267,7 @@ def _explain_graph(graph: Graph, node: int, grad: float | None, max_paths: int) 
     trail: list[int] = []
 
     def push(i: int) -> None:
-        ks = [k for k in graph._into[i] if graph.edges[k].source in on]
+        ks = [k for k in graph.edge_indices_into(i) if graph.edges[k].source in on]
         stack.append((i, ks, 0))
 
     push(root)
@@ -265,7 +279,8 @@ def _explain_graph(graph: Graph, node: int, grad: float | None, max_paths: int) 
             for k in trail:
                 e = graph.edges[k]
                 repeated = sum(
-                    graph.edges[j].source == e.source for j in graph._into[e.destination]
+                    graph.edges[j].source == e.source
+                    for j in graph.edge_indices_into(e.destination)
                 )
                 factors.append(
                     Factor(names[e.destination], names[e.source], e.index, e.partial, repeated > 1)
@@ -320,11 +335,11 @@ def explain(out: Value, wrt: Value, max_paths: int = 64) -> Explanation:
         raise TypeError(f"explain: wrt must be a Value, got {type(wrt).__name__} {wrt!r}")
     if not isinstance(max_paths, int) or max_paths < 1:
         raise ValueError(f"explain: max_paths must be a positive integer, got {max_paths!r}")
-    graph, index = _walk(out)
+    graph, index = walk(out)
     grad = wrt.grad
     stored = float(grad.data) if isinstance(grad, Value) else float(grad)
     node = index.get(wrt)
     if node is None:
         names = _unique_names(graph)
         return Explanation(names[graph.root], wrt.label or "wrt", (), 0, 0.0, stored)
-    return _explain_graph(graph, node, stored, max_paths)
+    return explain_graph(graph, node, stored, max_paths)

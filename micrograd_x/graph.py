@@ -18,7 +18,7 @@ from micrograd_x import ops
 from micrograd_x._text import fmt
 from micrograd_x.engine import Parameter, Value
 
-__all__ = ["ROLES", "Edge", "Graph", "Node", "Role", "trace"]
+__all__ = ["ROLES", "Edge", "Graph", "Node", "Role", "trace", "walk"]
 
 Role = Literal["input", "parameter", "constant", "operation", "output"]
 """What a node is: a data input, a learned parameter, a plain number, an op's result, the root."""
@@ -126,6 +126,10 @@ class Graph:
     def edges_into(self, node: int) -> tuple[Edge, ...]:
         """The edges into ``node`` (its inputs), in argument order."""
         return tuple(self.edges[k] for k in self._into[node])
+
+    def edge_indices_into(self, node: int) -> tuple[int, ...]:
+        """The positions in :attr:`edges` of the edges into ``node``, in argument order."""
+        return self._into[node]
 
     def edges_from(self, node: int) -> tuple[Edge, ...]:
         """The edges out of ``node`` (the ops that used it)."""
@@ -310,8 +314,18 @@ def _role(v: Value, is_root: bool) -> Role:
     return "input" if v.is_leaf else "operation"
 
 
-def _walk(root: Value) -> tuple[Graph, dict[Value, int]]:
-    """Trace ``root``; also return the map from each traced ``Value`` to its node index."""
+def walk(root: Value) -> tuple[Graph, dict[Value, int]]:
+    """Trace ``root`` (see :func:`trace`); also return the map from each ``Value`` to its index.
+
+    Args:
+        root: The output value.
+
+    Returns:
+        The graph and, for every traced ``Value``, its node index (``graph.nodes[index]``).
+
+    Raises:
+        TypeError: If ``root`` is not a ``Value``.
+    """
     if not isinstance(root, Value):
         raise TypeError(f"trace: expected a Value, got {type(root).__name__} {root!r}")
     # Iterative depth-first post-order, parents in argument order: the ids follow the order in
@@ -372,4 +386,4 @@ def trace(root: Value) -> Graph:
     Raises:
         TypeError: If ``root`` is not a ``Value``.
     """
-    return _walk(root)[0]
+    return walk(root)[0]

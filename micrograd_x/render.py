@@ -1,30 +1,44 @@
-"""Drawing the chain of partial derivatives with Graphviz.
+"""Drawing the chain of partial derivatives: :func:`draw`, the entry point.
 
-:func:`draw` turns a traced graph into deterministic DOT text (each edge labelled with its local
-partial, the paths to one input highlighted, large graphs collapsed by module scope) and renders
-it with Graphviz's ``dot`` program through the ``graphviz`` package, imported only when a picture
-is made. Imports :mod:`micrograd_x.graph`, :mod:`micrograd_x.chainrule`, :mod:`micrograd_x._text`,
-the engine, and lazily ``graphviz``.
+:func:`draw` traces a graph (:mod:`micrograd_x.graph`), decides what to show — every value, one
+box per module scope, a part of the graph, or the network view of a graph built by ``nn``
+modules (:mod:`micrograd_x.view`, :mod:`micrograd_x.network`, pure data) — writes the DOT text
+(:mod:`micrograd_x.dot_text`) and returns a :class:`~micrograd_x.drawing.Drawing`, which runs
+Graphviz (:mod:`micrograd_x.layout`) when displayed or saved. The pipeline runs one way. Large
+graphs are counted before any DOT is built, so a refusal is immediate.
 Run ``python -m micrograd_x.render`` to draw the classic neuron.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
+import difflib
+import gc
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
-from micrograd_x._files import write_atomic
-from micrograd_x._text import escape, fmt
-from micrograd_x.chainrule import Explanation, _explain_graph
+from micrograd_x._text import fmt, one_line
+from micrograd_x.chainrule import Explanation, explain_graph
+from micrograd_x.dot_text import PATH_COLOURS, DotStyle, graph_dot, network_dot
+from micrograd_x.drawing import Drawing
 from micrograd_x.engine import Parameter, Value
-from micrograd_x.graph import Graph, Node, _walk
+from micrograd_x.graph import Graph, walk
+from micrograd_x.layout import (
+    INSTALL_HINT,
+    DrawingError,
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    LayoutTimeoutError,
+)
+from micrograd_x.network import NetworkView, network_view
+from micrograd_x.view import (
+    Collapse,
+    View,
+    choose_view,
+    nodes_around,
+    nodes_near_output,
+    partial_view,
+)
 
 __all__ = [
     "INSTALL_HINT",
@@ -35,720 +49,31 @@ __all__ = [
     "LayoutTimeoutError",
     "classic_neuron",
     "draw",
+    "draw_dot",
     "main",
 ]
 
-INSTALL_HINT = (
-    "Graphviz's `dot` program is not installed: sudo apt-get install graphviz (Debian/Ubuntu), "
-    "brew install graphviz (macOS) or conda install -c conda-forge graphviz"
-)
-"""The one-line message shown when a picture needs ``dot`` and it is missing."""
-
-Collapse = Literal["auto"] | int | None
-Format = Literal["svg", "png", "pdf", "dot", "json"]
-
-_FORMATS: Mapping[str, Format] = {
-    "svg": "svg",
-    "png": "png",
-    "pdf": "pdf",
-    "dot": "dot",
-    "gv": "dot",
-    "json": "json",
-}
-_ENGINE_FORMATS = ("svg", "png", "pdf")
+ViewName = Literal["auto", "graph", "network"]
 _DIRECTIONS = ("TB", "LR", "BT", "RL")
-_MAX_EMBED_BYTES = 2_000_000
-"""Larger pictures are not embedded in a notebook (they make it slow to open and save)."""
-
-# Colours: parameters light blue, the output light green (torchviz's conventions); the grad cell
-# on the purple-orange diverging scale (colour-blind safe), the chain to ``wrt`` in vermillion.
-_HEADER = {
-    "parameter": "#cfe2f3",
-    "input": "#e8e8e8",
-    "operation": "#ffffff",
-    "output": "#d9ead3",
-}
-_NEGATIVE = ("#d8daeb", "#b2abd2", "#8073ac")
-_POSITIVE = ("#fee0b6", "#fdb863", "#e08214")
-_CHAIN = "#d55e00"
-_FADED = "#b4b4b4"
-_INK = "#333333"
-_EDGE = "#555555"
-_ROLE_WORDS = {
-    "parameter": "parameter",
-    "input": "input",
-    "constant": "constant",
-    "operation": "",
-    "output": "output",
-}
-
-
-class DrawingError(RuntimeError):
-    """A picture could not be made (the base of the errors below)."""
-
-
-class GraphvizNotFoundError(DrawingError):
-    """Graphviz's ``dot`` program is not installed (or not on ``PATH``)."""
-
-
-class GraphTooLargeError(DrawingError):
-    """The graph has too many nodes to lay out, even after collapsing; save DOT instead."""
-
-
-class LayoutTimeoutError(DrawingError, TimeoutError):
-    """Graphviz did not finish the layout in time."""
-
-
-# ---------------------------------------------------------------------------------------------
-# What is visible: single nodes, or boxes that stand for many nodes (a module scope, or leaves
-# rolled up together), and the edges between them.
-
-
-@dataclass(slots=True)
-class _Item:
-    id: str
-    kind: Literal["node", "group", "rollup"]
-    members: list[int]
-    scope: str | None
-    clusters: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class _Link:
-    source: str
-    destination: str
-    edges: list[int] = field(default_factory=list)
-    flow: float = 0.0
-    on_chain: bool = False
-
-
-@dataclass(slots=True)
-class _View:
-    items: list[_Item]
-    links: list[_Link]
-    depth: int
-    merged_top: bool
-
-    @property
-    def description(self) -> str:
-        if self.depth == 0:
-            return "full detail"
-        text = f"one box per module scope at depth {self.depth}"
-        return text + ", top-level values merged" if self.merged_top else text
-
-
-def _prefixes(scope: str) -> tuple[str, ...]:
-    parts = scope.split(".")
-    return tuple(".".join(parts[: k + 1]) for k in range(len(parts)))
-
-
-Key = tuple[str, ...]
-"""Which box a node goes in: ``("node", id)``, ``("scope", scope)`` or ``("rollup", …)``."""
-
-
-def _group_keys(graph: Graph, depth: int, merge_top: bool) -> list[Key]:
-    """One key per node; nodes with equal keys share a box."""
-    root = graph.root
-    if not depth and not merge_top:
-        return [("node", n.id) for n in graph.nodes]
-    cut: dict[str, Key] = {}
-    keys: list[Key] = []
-    for n in graph.nodes:
-        scope = n.scope
-        if depth and scope is not None and n.index != root:
-            key = cut.get(scope)
-            if key is None:
-                key = cut[scope] = ("scope", ".".join(scope.split(".")[:depth]))
-            keys.append(key)
-        elif merge_top and n.role == "operation":
-            keys.append(("scope", ""))
-        else:
-            keys.append(("node", n.id))
-    # Roll up leaves outside any box whose users are all boxes, by role and set of users
-    # (the 200 inputs of a batch that all feed the first layer become one box).
-    users: list[set[Key]] = [set() for _ in graph.nodes]
-    for e in graph.edges:
-        users[e.source].add(keys[e.destination])
-    rolled: dict[Key, list[int]] = {}
-    for n in graph.nodes:
-        u = users[n.index]
-        leaf_outside = keys[n.index][0] == "node" and n.role != "operation" and n.index != root
-        if leaf_outside and u and all(k[0] == "scope" for k in u):
-            key = ("rollup", n.role, *sorted(k[1] for k in u))
-            rolled.setdefault(key, []).append(n.index)
-    for key, members in rolled.items():
-        if len(members) > 1:
-            for i in members:
-                keys[i] = key
-    return keys
-
-
-def _view(
-    graph: Graph,
-    keys: list[Key],
-    depth: int,
-    merge_top: bool,
-    chain: frozenset[int],
-    flows: Sequence[float],
-) -> _View:
-    items: dict[Key, _Item] = {}
-    prefixes: dict[str, tuple[str, ...]] = {}
-    n_groups = n_rollups = 0
-    for n in graph.nodes:
-        key = keys[n.index]
-        item = items.get(key)
-        if item is None:
-            if key[0] == "node":
-                clusters: tuple[str, ...] = ()
-                if n.scope:
-                    clusters = prefixes.get(n.scope) or prefixes.setdefault(
-                        n.scope, _prefixes(n.scope)
-                    )
-                item = _Item(n.id, "node", [], n.scope, clusters)
-            elif key[0] == "scope":
-                scope = key[1]
-                clusters = _prefixes(scope)[:-1] if scope else ()
-                item = _Item(f"g{n_groups}", "group", [], scope, clusters)
-                n_groups += 1
-            else:
-                item = _Item(f"r{n_rollups}", "rollup", [], None)
-                n_rollups += 1
-            items[key] = item
-        item.members.append(n.index)
-    links: dict[tuple[str, str, int], _Link] = {}
-    for k, e in enumerate(graph.edges):
-        ks, kd = keys[e.source], keys[e.destination]
-        if ks == kd:
-            continue
-        s, d = items[ks].id, items[kd].id
-        # Between two single values every edge is drawn (x * x has two); between boxes the
-        # edges merge into one link.
-        pair = (s, d, k if ks[0] == kd[0] == "node" else -1)
-        link = links.get(pair)
-        if link is None:
-            link = links[pair] = _Link(s, d)
-        link.edges.append(k)
-        link.flow += abs(flows[k])
-        link.on_chain = link.on_chain or e.source in chain
-    return _View(list(items.values()), list(links.values()), depth, merge_top)
-
-
-def _choose_view(
-    graph: Graph,
-    collapse: Collapse,
-    max_nodes: int,
-    chain: frozenset[int],
-    flows: Sequence[float],
-) -> _View:
-    """Apply the collapse rule; ``"auto"`` counts the boxes of each rung before building one."""
-    if collapse is None or collapse == 0:
-        rung = (0, False)
-    elif collapse != "auto":
-        rung = (collapse, False)
-    elif len(graph) <= max_nodes:
-        rung = (0, False)
-    else:
-        deepest = max((n.scope.count(".") + 1 for n in graph.nodes if n.scope), default=0)
-        rungs = [(d, m) for d in range(deepest, 0, -1) for m in (False, True)]
-        rung, fewest = (0, False), len(graph)
-        for depth, merge_top in rungs:
-            count = len(set(_group_keys(graph, depth, merge_top)))
-            if count <= max_nodes:
-                rung = (depth, merge_top)
-                break
-            if count < fewest:
-                rung, fewest = (depth, merge_top), count
-    keys = _group_keys(graph, *rung)
-    return _view(graph, keys, rung[0], rung[1], chain, flows)
-
-
-# ---------------------------------------------------------------------------------------------
-# DOT text. Every user string passes through ``escape``; every number through ``fmt``; node ids
-# are generated (v3, g0, r1) and attributes come in a fixed order, so the text is golden-testable.
-
-
-def _natural(scope: str) -> tuple[tuple[int, int, str], ...]:
-    """A sort key that orders ``layer2`` before ``layer10``."""
-    return tuple(
-        (1, int(part), "") if "0" <= part[0] <= "9" else (0, 0, part)
-        for part in re.split(r"([0-9]+)", scope)
-        if part
-    )
-
-
-def _q(text: str, limit: int | None = None) -> str:
-    """A double-quoted DOT string of escaped user text."""
-    return f'"{escape(text, "string", limit)}"'
-
-
-def _grad_colour(g: float, scale: float) -> tuple[str, str]:
-    """(background, text colour) of a grad cell."""
-    if g == 0 or scale == 0:
-        return "#ffffff", _INK
-    r = abs(g) / scale
-    bucket = 0 if r < 1 / 3 else 1 if r < 2 / 3 else 2
-    palette = _POSITIVE if g > 0 else _NEGATIVE
-    return palette[bucket], "#ffffff" if bucket == 2 else _INK
-
-
-@dataclass(frozen=True, slots=True)
-class _Style:
-    digits: int
-    label_limit: int
-    colour_flow: bool
-    direction: str
-
-
-def _op_text(n: Node) -> str:
-    symbol = n.symbol or ""
-    if n.params:
-        symbol += " " + ", ".join(f"{k}={fmt(v)}" for k, v in n.params)
-    return symbol
-
-
-def _node_tooltip(n: Node) -> str:
-    parts = [n.name, f"{n.role}"]
-    if n.op is not None and n.role != "constant":
-        parts.append(f"op {n.op}")
-    parts.append(f"data {n.data!r}")
-    parts.append(f"grad {n.grad!r}")
-    if n.scope:
-        parts.append(f"scope {n.scope}")
-    return " · ".join(parts)
-
-
-def _node_stmt(n: Node, style: _Style, grad_scale: float, chain: bool | None) -> str:
-    """The DOT statement of one value node; ``chain`` is None without highlighting."""
-    faded = chain is False
-    d = style.digits
-    name = escape(n.name, "html", style.label_limit)
-    border = _CHAIN if chain else _FADED if faded else "#444444"
-    width = "2" if chain else "0"
-
-    def ink(text: str, colour: str | None = None) -> str:
-        c = _FADED if faded else colour
-        return f'<FONT COLOR="{c}">{text}</FONT>' if c else text
-
-    if n.role == "constant":
-        label = (
-            f'<<TABLE BORDER="{width}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2" '
-            f'COLOR="{border}"><TR><TD><FONT POINT-SIZE="9">{ink(name, "#666666")}</FONT>'
-            "</TD></TR></TABLE>>"
-        )
-    else:
-        if n.op is not None and n.role in ("operation", "output"):
-            head = f"<B>{name}</B> = {escape(_op_text(n), 'html')}"
-        else:
-            head = f"<B>{name}</B>"
-        role = _ROLE_WORDS[n.role]
-        if role:
-            head += f' <FONT POINT-SIZE="8">{role}</FONT>'
-        bg, fg = _grad_colour(n.grad, grad_scale)
-        header_bg = "#ffffff" if faded else _HEADER[n.role]
-        grad_bg = "#ffffff" if faded else bg
-        label = (
-            f'<<TABLE BORDER="{width}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
-            f'COLOR="{border}">'
-            f'<TR><TD COLSPAN="2" BGCOLOR="{header_bg}">{ink(head)}</TD></TR>'
-            f"<TR><TD>{ink(f'data {fmt(n.data, d)}')}</TD>"
-            f'<TD BGCOLOR="{grad_bg}">{ink(f"grad {fmt(n.grad, d)}", fg if fg != _INK else None)}'
-            "</TD></TR></TABLE>>"
-        )
-    return f"{n.id} [id={n.id}, label={label}, tooltip={_q(_node_tooltip(n))}]"
-
-
-def _box_stmt(item: _Item, graph: Graph, style: _Style, chain: bool | None) -> str:
-    """The DOT statement of a box standing for many nodes."""
-    members = [graph.nodes[i] for i in item.members]
-    faded = chain is False
-    colour = _CHAIN if chain else _FADED if faded else "#444444"
-    params = [m for m in members if m.role == "parameter"]
-    if item.kind == "group":
-        scope = item.scope or ""
-        title = scope.rsplit(".", 1)[-1] if scope else "top level"
-        counts = f"{len(members)} values"
-        if params:
-            counts += f" · {len(params)} parameters"
-        lines = [f"<B>{escape(title, 'html', style.label_limit)}</B>", counts]
-        if params:
-            top = max(abs(p.grad) for p in params)
-            lines.append(f"max |grad| of parameters {fmt(top, style.digits)}")
-        tooltip = f"{scope or 'values outside any module scope'}: {counts}"
-    else:
-        role = members[0].role
-        plural = {"input": "inputs", "parameter": "parameters", "constant": "constants"}[role]
-        lines = [f"<B>{len(members)} {plural}</B>"]
-        names = ", ".join(m.name for m in members[:8])
-        more = ", …" if len(members) > 8 else ""
-        tooltip = f"{len(members)} {plural}: {names}{more}"
-    body = "<BR/>".join(lines)
-    if faded:
-        body = f'<FONT COLOR="{_FADED}">{body}</FONT>'
-    return (
-        f"{item.id} [id={item.id}, label=<{body}>, tooltip={_q(tooltip)}, shape=box, "
-        f'style="rounded,filled", fillcolor="#f4f4f4", color="{colour}", margin="0.12,0.06"'
-        f"{', penwidth=2' if chain else ''}]"
-    )
-
-
-def _link_stmt(
-    link: _Link,
-    graph: Graph,
-    singles: bool,
-    flow_scale: float,
-    flows: Sequence[float],
-    style: _Style,
-    highlight: bool,
-) -> str:
-    attrs: list[str] = []
-    if len(link.edges) == 1:
-        e = graph.edges[link.edges[0]]
-        dst, src = graph.nodes[e.destination].name, graph.nodes[e.source].name
-        tip = f"∂{dst}/∂{src} = {e.partial!r}; gradient flowing: {flows[link.edges[0]]!r}"
-        if singles:
-            attrs.append(f'label="{fmt(e.partial, style.digits)}"')
-    else:
-        # No label: a count on each of the many links between boxes would only widen the picture.
-        tip = f"{len(link.edges)} edges; total |gradient| flowing: {link.flow!r}"
-    attrs.append(f"tooltip={_q(tip)}")
-    rel = link.flow / flow_scale if flow_scale else 0.0
-    attrs.append(f'penwidth="{0.8 + 3.2 * rel**0.5:.2f}"')
-    if link.flow == 0:
-        attrs.append("style=dashed")
-    if highlight:
-        colour = _CHAIN if link.on_chain else _FADED
-        attrs.append(f'color="{colour}", fontcolor="{colour}"')
-    elif style.colour_flow and link.flow:
-        net = sum(flows[k] for k in link.edges)
-        colour = _POSITIVE[2] if net > 0 else _NEGATIVE[2] if net < 0 else _EDGE
-        attrs.append(f'color="{colour}"')
-    return f"{link.source} -> {link.destination} [{', '.join(attrs)}]"
-
-
-def _to_dot(
-    graph: Graph,
-    view: _View,
-    style: _Style,
-    chain: frozenset[int] | None,
-    caption: list[str],
-    flows: Sequence[float],
-) -> str:
-    highlight = chain is not None
-    singles = {it.id for it in view.items if it.kind == "node"}
-    grad_scale = max(
-        (abs(graph.nodes[i].grad) for it in view.items if it.kind == "node" for i in it.members),
-        default=0.0,
-    )
-    flow_scale = max((link.flow for link in view.links), default=0.0)
-    label = "<BR/>".join(escape(c, "html") for c in caption)
-    out = [
-        "digraph micrograd_x {",
-        f'  graph [rankdir={style.direction}, nodesep="0.3", ranksep="0.45", '
-        'fontname="Helvetica", fontsize="11", labelloc=b, labeljust=l'
-        + (f", label=<{label}>" if caption else "")
-        + "]",
-        '  node [shape=plain, fontname="Helvetica", fontsize="11"]',
-        f'  edge [fontname="Helvetica", fontsize="9", arrowsize="0.6", color="{_EDGE}", '
-        f'fontcolor="{_INK}"]',
-    ]
-
-    # Clusters nest by scope; each cluster lists its items, then its sub-clusters, in the order
-    # of their first node.
-    tree: dict[tuple[str, ...], list[_Item | tuple[str, ...]]] = {(): []}
-    for it in view.items:
-        for k in range(len(it.clusters)):
-            path = it.clusters[: k + 1]
-            if path not in tree:
-                tree[path] = []
-                tree[path[:-1]].append(path)
-        tree[it.clusters].append(it)
-    counter = [0]
-
-    def order(entry: _Item | tuple[str, ...]) -> tuple[int, Any]:
-        # Module boxes and clusters in natural order of their names (neuron2 before neuron10),
-        # single values in topological order after them.
-        if isinstance(entry, tuple):
-            return 0, _natural(entry[-1])
-        if entry.kind == "group":
-            return 0, _natural(entry.scope or "")
-        return 1, entry.members[0]
-
-    def emit(path: tuple[str, ...], indent: str) -> None:
-        for entry in sorted(tree[path], key=order):
-            if isinstance(entry, tuple):
-                scope = entry[-1]
-                out.append(f"{indent}subgraph cluster_{counter[0]} {{")
-                counter[0] += 1
-                out.append(
-                    f"{indent}  graph [label=<{escape(scope.rsplit('.', 1)[-1], 'html', 40)}>, "
-                    f'tooltip={_q(scope)}, style="rounded,dashed", color="#9a9a9a", '
-                    'fontcolor="#555555", fontsize="10"]'
-                )
-                emit(entry, indent + "  ")
-                out.append(f"{indent}}}")
-                continue
-            on: bool | None = None
-            if chain is not None:
-                on = any(i in chain for i in entry.members)
-            if entry.kind == "node":
-                n = graph.nodes[entry.members[0]]
-                out.append(indent + _node_stmt(n, style, grad_scale, on))
-            else:
-                out.append(indent + _box_stmt(entry, graph, style, on))
-
-    emit((), "  ")
-    for link in view.links:
-        both = link.source in singles and link.destination in singles
-        out.append("  " + _link_stmt(link, graph, both, flow_scale, flows, style, highlight))
-    out.append("}")
-    return "\n".join(out) + "\n"
-
-
-# ---------------------------------------------------------------------------------------------
-# Running Graphviz.
-
-
-def _find(program: str | os.PathLike[str]) -> str | None:
-    """The path of ``program`` on PATH or beside the running interpreter, or ``None``.
-
-    A Jupyter kernel may run a virtual environment's Python without its ``bin`` on PATH.
-    """
-    found = shutil.which(program)
-    if found is not None:
-        return found
-    beside = Path(sys.executable).parent / Path(program).name
-    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
-
-
-def _render(source: str, format: str, timeout: float) -> bytes:
-    """Lay out and render DOT text with Graphviz's ``dot``.
-
-    Raises:
-        GraphvizNotFoundError: If ``dot`` is not installed.
-        LayoutTimeoutError: If it runs longer than ``timeout`` seconds.
-        DrawingError: If it fails.
-    """
-    import graphviz  # type: ignore[import-untyped]
-    from graphviz.backend import dot_command, execute  # type: ignore[import-untyped]
-
-    cmd = dot_command.command("dot", format)
-    # Graphviz's own dot first; else the pip-installable port ``graphviz-pure`` (same command
-    # line; SVG and PNG, no PDF) if it is installed.
-    exe = _find(cmd[0]) or _find("graphviz-pure")
-    if exe is not None:
-        cmd[0] = exe
-    try:
-        proc = execute.run_check(
-            cmd, input=source.encode(), capture_output=True, quiet=True, timeout=timeout
-        )
-    except graphviz.ExecutableNotFound:
-        raise GraphvizNotFoundError(INSTALL_HINT) from None
-    except subprocess.TimeoutExpired:
-        raise LayoutTimeoutError(
-            f"Graphviz's dot did not finish the layout in {timeout:g} s; collapse the graph "
-            "(draw(..., collapse='auto')), raise timeout=, or save the DOT source with "
-            "drawing.save('graph.dot')"
-        ) from None
-    except graphviz.CalledProcessError as e:
-        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else str(e.stderr)
-        raise DrawingError(f"Graphviz's dot failed: {err.strip()}") from None
-    return bytes(proc.stdout)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    write_atomic(path, data)
-
-
-# ---------------------------------------------------------------------------------------------
-# The drawing.
-
-
-class Drawing:
-    """A diagram of a computation graph: DOT text now, a picture on demand.
-
-    Displays inline in Jupyter (SVG, or PNG with ``jupyter_format="png"``); a display never
-    raises: without Graphviz it shows a one-line install hint, and :attr:`source` holds the DOT
-    text. :meth:`to_svg`, :meth:`pipe` and :meth:`save` raise clear errors instead.
-
-    Attributes:
-        graph: The traced graph (every node, whatever is collapsed).
-        source: The DOT text.
-        explanation: The chain rule for ``wrt`` (``None`` without ``wrt``).
-        caption: The caption lines under the picture.
-        visible_nodes: How many boxes the picture has after collapsing.
-        level: How the graph was collapsed (``"full detail"``, ``"one box per module scope at
-            depth 3"``, …).
-        highlighted: The ids of the highlighted boxes (on a path from ``wrt`` to the output).
-        members: For each box id (``"v3"``, ``"g0"`` for a module scope, ``"r0"`` for rolled-up
-            leaves), the ids of the values it stands for.
-    """
-
-    def __init__(
-        self,
-        graph: Graph,
-        source: str,
-        explanation: Explanation | None,
-        caption: Sequence[str],
-        view: _View,
-        highlighted: frozenset[str],
-        *,
-        max_layout_nodes: int,
-        force: bool,
-        timeout: float,
-        jupyter_format: Literal["svg", "png"],
-    ) -> None:
-        self.graph = graph
-        self.source = source
-        self.explanation = explanation
-        self.caption = tuple(caption)
-        self.visible_nodes = len(view.items)
-        self.level = view.description
-        self.highlighted = highlighted
-        self.members: Mapping[str, tuple[str, ...]] = {
-            it.id: tuple(graph.nodes[i].id for i in it.members) for it in view.items
-        }
-        self.max_layout_nodes = max_layout_nodes
-        self.force = force
-        self.timeout = timeout
-        self.jupyter_format = jupyter_format
-        self._cache: dict[str, bytes] = {}
-
-    def __repr__(self) -> str:
-        return (
-            f"<Drawing of {len(self.graph)} values in {self.visible_nodes} boxes "
-            f"({self.level}){': ' + self.caption[0] if self.caption else ''}>"
-        )
-
-    def to_dot(self) -> str:
-        """The DOT text (needs no Graphviz)."""
-        return self.source
-
-    def to_json(self) -> str:
-        """The traced graph as JSON (see :meth:`Graph.to_json`)."""
-        return self.graph.to_json(indent=1)
-
-    def pipe(self, format: str = "svg") -> bytes:
-        """The picture in ``format`` (``"svg"``, ``"png"`` or ``"pdf"``), rendered once.
-
-        Raises:
-            ValueError: If the format is not one Graphviz renders here.
-            GraphTooLargeError: If the graph is over the layout limit and ``force`` was not set.
-            GraphvizNotFoundError: If Graphviz's ``dot`` is missing.
-            LayoutTimeoutError: If the layout takes longer than ``timeout``.
-        """
-        if format not in _ENGINE_FORMATS:
-            raise ValueError(
-                f"Drawing.pipe: cannot render format {format!r}; expected one of "
-                f"{', '.join(_ENGINE_FORMATS)}"
-            )
-        if self.visible_nodes > self.max_layout_nodes and not self.force:
-            raise GraphTooLargeError(
-                f"{self.visible_nodes} boxes after collapsing ({self.level}) is over the layout "
-                f"limit of {self.max_layout_nodes}: Graphviz could take many minutes. Save the "
-                "DOT source instead with drawing.save('graph.dot'), draw a smaller part of the "
-                "graph, or pass force=True"
-            )
-        if format not in self._cache:
-            self._cache[format] = _render(self.source, format, self.timeout)
-        return self._cache[format]
-
-    def to_svg(self) -> str:
-        """The picture as SVG text (see :meth:`pipe` for the errors)."""
-        return self.pipe("svg").decode("utf-8")
-
-    def to_png(self) -> bytes:
-        """The picture as PNG bytes (see :meth:`pipe` for the errors)."""
-        return self.pipe("png")
-
-    def save(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
-        """Write the drawing to exactly ``path``, in the format its suffix names.
-
-        ``.svg``, ``.png`` and ``.pdf`` need Graphviz; ``.dot`` (or ``.gv``) writes the DOT
-        text and ``.json`` the traced graph, with no Graphviz. The file is written whole or not
-        at all (a temporary file in the same folder, then a rename).
-
-        Args:
-            path: Where to write.
-            format: The format, when the suffix does not say it.
-
-        Returns:
-            The path written.
-
-        Raises:
-            ValueError: If the format is unknown.
-            DrawingError: If rendering fails (see :meth:`pipe`).
-        """
-        target = Path(path)
-        key = (format or target.suffix.lstrip(".")).lower()
-        fmt_ = _FORMATS.get(key)
-        if fmt_ is None:
-            raise ValueError(
-                f"Drawing.save: cannot tell the format of {str(target)!r}"
-                + (f" (format {key!r} is unknown)" if key else " (it has no suffix)")
-                + "; use .svg, .png, .pdf, .dot, .gv or .json, or pass format="
-            )
-        if fmt_ == "dot":
-            data = self.source.encode("utf-8")
-        elif fmt_ == "json":
-            data = self.to_json().encode("utf-8")
-        else:
-            data = self.pipe(fmt_)
-        _write_atomic(target, data)
-        return target
-
-    # -- Jupyter: these never raise ------------------------------------------------------------
-
-    def _problem(self, format: str) -> str | None:
-        """Why the picture cannot be shown inline, or ``None`` if it can."""
-        try:
-            data = self.pipe(format)
-        except GraphvizNotFoundError:
-            return f"{INSTALL_HINT}; the DOT text is in .source"
-        except Exception as e:
-            return f"{type(e).__name__}: {e}"
-        if len(data) > _MAX_EMBED_BYTES:
-            return (
-                f"the picture is {len(data) / 1e6:.1f} MB, too large to embed: "
-                f"save it with .save('graph.{format}') and open the file"
-            )
-        return None
-
-    def _repr_mimebundle_(
-        self,
-        include: Iterable[str] | None = None,
-        exclude: Iterable[str] | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        try:
-            fmt_ = self.jupyter_format
-            problem = self._problem(fmt_)
-            if problem is not None:
-                return {"text/plain": f"{self!r}\n{problem}"}
-            mime = "image/svg+xml" if fmt_ == "svg" else "image/png"
-            data: str | bytes = self._cache[fmt_]
-            if fmt_ == "svg":
-                data = data.decode("utf-8")  # type: ignore[union-attr]
-            return {mime: data, "text/plain": repr(self)}
-        except Exception:
-            return {"text/plain": "<Drawing: could not be displayed>"}
-
-    def _repr_svg_(self) -> str | None:
-        try:
-            return None if self._problem("svg") else self._cache["svg"].decode("utf-8")
-        except Exception:
-            return None
-
-    def _repr_png_(self) -> bytes | None:
-        try:
-            return None if self._problem("png") else self._cache["png"]
-        except Exception:
-            return None
-
-
-def _inline(name: str, limit: int | None) -> str:
-    """A name for a caption line: visible, cut to ``limit``, on one line (escaped later)."""
-    return escape(name, "text", limit).replace("\n", " ")
+_OPTIONS = (
+    "wrt",
+    "view",
+    "collapse",
+    "max_nodes",
+    "max_layout_nodes",
+    "depth",
+    "around",
+    "radius",
+    "force",
+    "direction",
+    "colour_flow",
+    "digits",
+    "label_limit",
+    "timeout",
+    "jupyter_format",
+)
+_MAX_PATH_COLOURS = len(PATH_COLOURS)
+"""Up to this many paths each get a colour and a caption line; more share one colour."""
 
 
 def _check_int(name: str, value: object, low: int) -> int:
@@ -757,13 +82,72 @@ def _check_int(name: str, value: object, low: int) -> int:
     return value
 
 
+def _unknown_options(options: Mapping[str, object]) -> TypeError:
+    name, value = next(iter(options.items()))
+    if name == "rankdir":
+        return TypeError(
+            f"draw() got an unexpected keyword argument 'rankdir': did you mean "
+            f'direction={value!r}? ("TB", "LR", "BT" or "RL")'
+        )
+    close = difflib.get_close_matches(name, _OPTIONS, n=1)
+    hint = f": did you mean {close[0]}=?" if close else f"; the options are {', '.join(_OPTIONS)}"
+    return TypeError(f"draw() got an unexpected keyword argument {name!r}{hint}")
+
+
+def _count(root: Value) -> tuple[int, bool]:
+    """How many values ``root`` depends on, and whether any has a module scope (no tracing)."""
+    seen = {root}
+    stack = [root]
+    scoped = False
+    add, push, pop = seen.add, stack.append, stack.pop
+    while stack:
+        v = pop()
+        if v.scope is not None:
+            scoped = True
+        for p in v.parents:
+            if p not in seen:
+                add(p)
+                push(p)
+    return len(seen), scoped
+
+
+def _walk_quickly(root: Value) -> tuple[Graph, dict[Value, int]]:
+    """Trace ``root`` with the cyclic garbage collector paused (it rescans the growing graph)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return walk(root)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _locate(
+    graph: Graph, index: Mapping[Value, int] | None, what: Value | str, option: str
+) -> tuple[int | None, float | None]:
+    """The node index of a value or node id (``None`` if the output does not depend on it)."""
+    if isinstance(what, str):
+        n = graph.node(what)
+        return n.index, n.grad
+    if not isinstance(what, Value):
+        raise TypeError(f"draw: {option} must be a Value or a node id, got {type(what).__name__}")
+    if index is None:
+        raise TypeError(f"draw: with a traced Graph, give {option} as a node id such as 'v3'")
+    g = what.grad
+    return index.get(what), float(g.data) if isinstance(g, Value) else float(g)
+
+
 def draw(
     out: Value | Graph,
     wrt: Value | str | None = None,
     *,
+    view: ViewName = "auto",
     collapse: Collapse = "auto",
-    max_nodes: int = 150,
+    max_nodes: int = 40,
     max_layout_nodes: int = 2000,
+    depth: int | None = None,
+    around: Value | str | None = None,
+    radius: int = 2,
     force: bool = False,
     direction: str = "auto",
     colour_flow: bool = False,
@@ -771,51 +155,60 @@ def draw(
     label_limit: int = 24,
     timeout: float = 60.0,
     jupyter_format: Literal["svg", "png"] = "svg",
+    **options: object,
 ) -> Drawing:
-    """Draw a computation graph with the local partial derivative on every edge.
+    """Draw a computation graph: the local partial derivative on every edge, or a network.
 
-    Each box is a value: its name and op, its data and its grad (coloured by sign and size).
-    Parameters, data inputs, constants and the output are styled apart. Edge widths grow with
-    the gradient flowing through them (|partial × grad of the destination|); edges with no flow
-    are dashed, so dead ReLUs show at a glance. Values built inside ``name_scope`` blocks are
-    grouped in boxes by module; large graphs collapse to one box per module.
+    **Graph view.** Each box is a value: its name and op, its data and its grad (coloured by
+    sign and size). Parameters, data inputs, constants and the output are styled apart. Edge
+    widths grow with the gradient flowing through them (|partial × grad of the destination|);
+    edges with no flow are dashed. Values built inside ``name_scope`` blocks are grouped in
+    boxes by module; graphs over the box budget collapse to one box per module scope.
+
+    **Network view** (graphs built by ``nn`` modules): columns left to right — the inputs, each
+    layer, the loss — neurons in index order, one line per weight, its width the gradient of
+    the loss with respect to that weight summed over the batch (log scale), its colour the sign;
+    dead neurons (no gradient for any sample) dashed and counted.
 
     Args:
         out: The output value (or an already traced graph).
-        wrt: Highlight the paths from this value (or node id, such as ``"v3"``) to ``out``, fade
-            the rest, and caption the chain rule: the product along each path, summed over
-            paths, checked against ``wrt.grad``.
-        collapse: ``"auto"``: full detail up to ``max_nodes`` boxes, else one box per module
-            scope, deepest scopes first (neurons, then layers), with top-level values merged
-            when still too many; an integer ``d``: one box per scope at depth ``d``;
-            ``None`` or 0: full detail.
-        max_nodes: The most boxes ``"auto"`` collapsing aims for (readability).
-        max_layout_nodes: Above this many boxes after collapsing, no layout is attempted unless
-            ``force`` is set.
+        wrt: Highlight the paths from this value (or node id, such as ``"v3"``) to ``out``, one
+            colour per path, fade the rest, and caption the chain rule: the product along each
+            path, summed over paths, checked against ``wrt.grad``. Implies the graph view.
+        view: ``"graph"``, ``"network"``, or ``"auto"``: the network view for a graph built
+            by ``nn`` modules with more than ``max_nodes`` values, else the graph view.
+        collapse: Graph view: ``"auto"``: every value up to ``max_nodes`` values, else one box
+            per module scope, the finest level within ``max_nodes`` boxes; an integer ``d``:
+            one box per scope at depth ``d``; ``None`` or 0: every value.
+        max_nodes: The box budget: the most boxes ``"auto"`` aims for (readability).
+        max_layout_nodes: Above this many boxes no layout is attempted unless ``force`` is set.
+        depth: Graph view of the ``depth`` levels nearest the output (1: the output alone),
+            with one box for the values not shown.
+        around: Graph view of the values within ``radius`` edges of this value (or node id).
+        radius: See ``around``.
         force: Lay out however large the graph is.
         direction: ``"TB"`` (inputs on top), ``"LR"``, ``"BT"`` or ``"RL"``; ``"auto"`` draws
             full detail top to bottom (readable text at notebook width) and collapsed graphs
-            left to right (a layer of neuron boxes side by side would be far too wide).
+            left to right.
         colour_flow: Colour edges by the sign of the gradient flowing through them.
         digits: Significant digits of every number shown.
         label_limit: Longer labels are cut with an ellipsis (the full text is in the tooltip).
         timeout: Seconds the layout may take.
         jupyter_format: How notebooks show the drawing: ``"svg"`` or ``"png"``.
+        **options: Nothing else is accepted (``rankdir=`` gets a hint to use ``direction=``).
 
     Returns:
         The drawing: DOT text now (:attr:`Drawing.source`), rendered when displayed or saved.
 
     Raises:
-        TypeError: If ``out`` or ``wrt`` has the wrong type.
-        KeyError: If ``wrt`` is a node id not in the graph.
-        ValueError: If an option is out of range.
+        TypeError: If ``out``, ``wrt`` or ``around`` has the wrong type, or for an unknown
+            option.
+        KeyError: If ``wrt`` or ``around`` is a node id not in the graph.
+        ValueError: If an option is out of range, or ``view="network"`` finds no neurons.
     """
-    index: Mapping[Value, int] | None = None
-    if isinstance(out, Graph):
-        graph = out
-    elif isinstance(out, Value):
-        graph, index = _walk(out)
-    else:
+    if options:
+        raise _unknown_options(options)
+    if not isinstance(out, (Graph, Value)):
         raise TypeError(f"draw: expected a Value or a Graph, got {type(out).__name__} {out!r}")
     if collapse != "auto" and collapse is not None:
         _check_int("collapse", collapse, 0)
@@ -823,6 +216,15 @@ def draw(
     _check_int("max_layout_nodes", max_layout_nodes, 1)
     _check_int("digits", digits, 1)
     _check_int("label_limit", label_limit, 2)
+    _check_int("radius", radius, 0)
+    if depth is not None:
+        _check_int("depth", depth, 1)
+    if depth is not None and around is not None:
+        raise ValueError("draw: give depth= or around=, not both")
+    if view not in ("auto", "graph", "network"):
+        raise ValueError(f"draw: view must be 'auto', 'graph' or 'network', got {view!r}")
+    if view == "network" and (wrt is not None or depth is not None or around is not None):
+        raise ValueError("draw: the network view has no wrt=, depth= or around=; use view='graph'")
     if direction != "auto" and direction not in _DIRECTIONS:
         raise ValueError(
             f'draw: direction must be "auto" or one of {_DIRECTIONS}, got {direction!r}'
@@ -831,75 +233,270 @@ def draw(
         raise ValueError(f"draw: jupyter_format must be 'svg' or 'png', got {jupyter_format!r}")
     if not timeout > 0:
         raise ValueError(f"draw: timeout must be a positive number of seconds, got {timeout!r}")
+    common = {
+        "max_layout_nodes": max_layout_nodes,
+        "force": force,
+        "timeout": timeout,
+        "jupyter_format": jupyter_format,
+    }
+
+    # Count first: a graph too large to lay out, with no scopes to collapse and no part asked
+    # for, is refused before it is traced or any DOT is built.
+    if isinstance(out, Value) and not force and depth is None and around is None:
+        total, scoped = _count(out)
+        if total > max_layout_nodes and not scoped:
+            root = out
+            return Drawing(
+                graph=lambda: walk(root)[0],
+                source=lambda: _graph_source(
+                    walk(root)[0],
+                    None,
+                    "auto",
+                    max_nodes,
+                    digits,
+                    label_limit,
+                    colour_flow,
+                    direction,
+                )[0],
+                members=lambda: {},
+                explanation=None,
+                caption=(),
+                visible_nodes=total,
+                level="full detail: no module scopes to collapse",
+                highlighted=frozenset(),
+                network=None,
+                **common,  # type: ignore[arg-type]
+            )
+
+    index: Mapping[Value, int] | None = None
+    if isinstance(out, Graph):
+        graph = out
+    else:
+        graph, index = _walk_quickly(out)
+
+    partial = depth is not None or around is not None
+    wants_network = view == "network" or (view == "auto" and len(graph) > max_nodes)
+    if wants_network and wrt is None and not partial:
+        net = network_view(graph)
+        if net is not None:
+            return _network_drawing(graph, net, digits, common)
+        if view == "network":
+            raise ValueError(
+                "draw: view='network' found no neurons: it needs a graph built by nn "
+                "modules (a scope holding parameters that feed a computation)"
+            )
 
     explanation: Explanation | None = None
     chain: frozenset[int] | None = None
+    node_colours: dict[int, tuple[str, ...]] | None = None
+    edge_colours: dict[int, tuple[str, ...]] | None = None
     caption: list[str] = []
+    swatches: list[str | None] = []
     if wrt is not None:
-        node, stored = _locate(graph, index, wrt)
+        node, stored = _locate(graph, index, wrt, "wrt")
         if node is None:
-            out_name = _inline(graph.nodes[graph.root].name, label_limit)
-            wrt_name = _inline(wrt.label if isinstance(wrt, Value) and wrt.label else "wrt", None)
+            out_name = one_line(graph.nodes[graph.root].name, "text", label_limit)
+            wrt_name = one_line(wrt.label if isinstance(wrt, Value) and wrt.label else "wrt")
             caption.append(f"∂{out_name}/∂{wrt_name} = 0: {out_name} does not depend on {wrt_name}")
             chain = frozenset()
+            node_colours, edge_colours = {}, {}
         else:
-            explanation = _explain_graph(graph, node, stored, max_paths=16)
+            explanation = explain_graph(graph, node, stored, max_paths=16)
             chain = graph.descendants(node)
-            caption.append(explanation.formula(digits, label_limit))
-            wrt_name = _inline(explanation.wrt, label_limit)
-            out_name = _inline(explanation.output, label_limit)
-            caption.append(
-                f"highlighted: the {explanation.n_paths} path"
-                f"{'' if explanation.n_paths == 1 else 's'} from {wrt_name} to {out_name}"
-            )
-    root = graph.nodes[graph.root]
-    if root.grad != 1.0:
-        name = _inline(root.name, label_limit)
+            node_colours, edge_colours = _path_colours(graph, explanation, chain)
+            lines, marks = _chain_caption(explanation, digits, label_limit)
+            caption += lines
+            swatches += marks
+    root_node = graph.nodes[graph.root]
+    if root_node.grad != 1.0:
+        name = one_line(root_node.name, "text", label_limit)
         caption.append(
-            f"grad cells show the stored grads, and {name}.grad is {fmt(root.grad)}: "
+            f"grad cells show the stored grads, and {name}.grad is {fmt(root_node.grad)}: "
             f"call {name}.backward() to fill them"
         )
     flows = graph.flows()
-    view = _choose_view(graph, collapse, max_nodes, chain or frozenset(), flows)
-    if view.depth:
-        caption.append(f"{len(graph)} values drawn as {len(view.items)} boxes: {view.description}")
+    if depth is not None or around is not None:
+        if depth is not None:
+            keep = nodes_near_output(graph, depth)
+            what = f"the {depth} level{'s' if depth > 1 else ''} nearest the output"
+        else:
+            assert around is not None
+            centre, _ = _locate(graph, index, around, "around")
+            if centre is None:
+                raise ValueError("draw: the output does not depend on the value given as around=")
+            keep = nodes_around(graph, centre, radius)
+            name = one_line(graph.nodes[centre].name, "text", label_limit)
+            what = f"the values within {radius} edge{'s' if radius != 1 else ''} of {name}"
+        v = partial_view(graph, keep, what, chain or frozenset(), flows)
+        caption.append(f"{len(graph)} values; drawn: {what}")
+    else:
+        v = choose_view(graph, collapse, max_nodes, chain or frozenset(), flows)
+        if v.depth:
+            caption.append(f"{len(graph)} values drawn as {len(v.items)} boxes: {v.description}")
+        elif len(graph) > max_nodes:
+            caption.append(
+                f"{len(graph)} values, over the box budget of {max_nodes}: draw a part with "
+                "depth= or around="
+            )
     caption.append(
         "edge label: local partial ∂(head)/∂(tail) · width: gradient flowing · dashed: none"
     )
     if direction == "auto":
-        direction = "LR" if view.depth else "TB"
-    style = _Style(digits, label_limit, colour_flow, direction)
-    source = _to_dot(graph, view, style, chain, caption, flows)
+        direction = "LR" if v.depth else "TB"
+    style = DotStyle(digits, label_limit, colour_flow, direction)
+    items = v.items
     highlighted = frozenset(
-        it.id for it in view.items if chain is not None and any(i in chain for i in it.members)
+        it.id for it in items if chain is not None and any(i in chain for i in it.members)
     )
+    members = {it.id: tuple(graph.nodes[i].id for i in it.members) for it in items}
+
+    def source() -> str:
+        return graph_dot(
+            graph,
+            v,
+            style,
+            caption,
+            node_colours=node_colours,
+            edge_colours=edge_colours,
+            swatches=swatches,
+            flows=flows,
+        )
+
+    large = len(items) > max_layout_nodes and not force
     return Drawing(
-        graph,
-        source,
-        explanation,
-        caption,
-        view,
-        highlighted,
-        max_layout_nodes=max_layout_nodes,
-        force=force,
-        timeout=timeout,
-        jupyter_format=jupyter_format,
+        graph=graph,
+        source=source if large else source(),
+        members=members,
+        explanation=explanation,
+        caption=caption,
+        visible_nodes=len(items),
+        level=v.description,
+        highlighted=highlighted,
+        network=None,
+        **common,  # type: ignore[arg-type]
     )
 
 
-def _locate(
-    graph: Graph, index: Mapping[Value, int] | None, wrt: Value | str
-) -> tuple[int | None, float | None]:
-    """The node index of ``wrt`` (``None`` if the output does not depend on it) and its grad."""
-    if isinstance(wrt, str):
-        n = graph.node(wrt)
-        return n.index, n.grad
-    if not isinstance(wrt, Value):
-        raise TypeError(f"draw: wrt must be a Value or a node id, got {type(wrt).__name__}")
-    if index is None:
-        raise TypeError("draw: with a traced Graph, give wrt as a node id such as 'v3'")
-    g = wrt.grad
-    return index.get(wrt), float(g.data) if isinstance(g, Value) else float(g)
+draw_dot = draw
+"""micrograd's name for :func:`draw`."""
+
+
+def _graph_source(
+    graph: Graph,
+    view: View | None,
+    collapse: Collapse,
+    max_nodes: int,
+    digits: int,
+    label_limit: int,
+    colour_flow: bool,
+    direction: str,
+) -> tuple[str, View]:
+    """The DOT text of a graph view with no highlight (for drawings refused before tracing)."""
+    v = view or choose_view(graph, collapse, max_nodes)
+    d = direction if direction != "auto" else ("LR" if v.depth else "TB")
+    caption = ["edge label: local partial ∂(head)/∂(tail) · width: gradient flowing · dashed: none"]
+    return graph_dot(graph, v, DotStyle(digits, label_limit, colour_flow, d), caption), v
+
+
+def _path_colours(
+    graph: Graph, explanation: Explanation, chain: frozenset[int]
+) -> tuple[dict[int, tuple[str, ...]], dict[int, tuple[str, ...]]]:
+    """The colours of the nodes and edges on the highlighted paths.
+
+    Up to :data:`_MAX_PATH_COLOURS` listed paths each get their own colour; otherwise every
+    value and edge on a path from ``wrt`` to the output gets the first colour.
+    """
+    if not explanation.complete or explanation.n_paths > _MAX_PATH_COLOURS:
+        one: tuple[str, ...] = (PATH_COLOURS[0],)
+        nodes = dict.fromkeys(chain, one)
+        edges = {k: one for k, e in enumerate(graph.edges) if e.source in chain}
+        return nodes, edges
+    node_c: dict[int, dict[str, None]] = {}
+    edge_c: dict[int, dict[str, None]] = {}
+    for p, path in enumerate(explanation.paths):
+        colour = PATH_COLOURS[p]
+        idx = [graph.node(i).index for i in path.ids]
+        for i in idx:
+            node_c.setdefault(i, {})[colour] = None
+        for j, factor in enumerate(path.factors):
+            dst, src = idx[j], idx[j + 1]
+            for k in graph.edge_indices_into(dst):
+                e = graph.edges[k]
+                if e.source == src and e.index == factor.index:
+                    edge_c.setdefault(k, {})[colour] = None
+    return (
+        {i: tuple(c) for i, c in node_c.items()},
+        {k: tuple(c) for k, c in edge_c.items()},
+    )
+
+
+def _chain_caption(
+    explanation: Explanation, digits: int, label_limit: int
+) -> tuple[list[str], list[str | None]]:
+    """Caption lines for the chain rule, and the colour mark of each line."""
+    wrt = one_line(explanation.wrt, "text", label_limit)
+    out = one_line(explanation.output, "text", label_limit)
+    n = explanation.n_paths
+    per_path = explanation.complete and 1 < n <= _MAX_PATH_COLOURS
+    if not per_path:
+        return [
+            explanation.formula(digits, label_limit),
+            f"highlighted: the {n} path{'' if n == 1 else 's'} from {wrt} to {out}",
+        ], [PATH_COLOURS[0] if n else None, None]
+    lines: list[str] = []
+    marks: list[str | None] = []
+    for k, path in enumerate(explanation.paths):
+        symbols = " · ".join(f.symbol("text", label_limit) for f in path.factors) or "1"
+        numbers = " × ".join(fmt(f.value, digits) for f in path.factors) or "1"
+        lines.append(f"path {k + 1}: {symbols} = {numbers} = {fmt(path.product, digits)}")
+        marks.append(PATH_COLOURS[k])
+    products = " + ".join(fmt(p.product, digits) for p in explanation.paths)
+    verdict = explanation.verdict(digits, label_limit)
+    lines.append(
+        f"∂{out}/∂{wrt} = sum over the {n} paths = {products} = "
+        f"{fmt(explanation.gradient, digits)} {verdict}".rstrip()
+    )
+    marks.append(None)
+    return lines, marks
+
+
+def _network_drawing(
+    graph: Graph, net: NetworkView, digits: int, common: Mapping[str, object]
+) -> Drawing:
+    root = graph.nodes[graph.root]
+    losses = [u for u in net.units if u.kind == "loss"]
+    head = f"{one_line(root.name, 'text', 24)} = {fmt(root.data, digits)}" if losses else "network"
+    samples = f" on {net.samples} samples" if net.samples > 1 else ""
+    neurons = net.neurons
+    dead = net.dead
+    caption = [
+        f"{head}{samples} · {net.n_parameters} parameters · {net.n_values} values drawn "
+        f"as {len(net.units)} boxes, one per neuron",
+        "lines: one per weight, width |∂L/∂w| summed over the batch (log scale), "
+        "orange ∂L/∂w > 0, purple < 0; boxes: mean |∂L/∂w| of the neuron's weights",
+        (
+            f"dead neurons (no gradient for any sample): {len(dead)} of {len(neurons)}, dashed"
+            if dead
+            else f"no dead neurons: gradient reaches all {len(neurons)}"
+        ),
+    ]
+    if root.grad != 1.0:
+        name = one_line(root.name, "text", 24)
+        caption.append(f"{name}.grad is {fmt(root.grad)}: call {name}.backward() first")
+    source = network_dot(net, caption, digits)
+    members = {u.id: tuple(graph.nodes[i].id for i in u.members) for u in net.units}
+    return Drawing(
+        graph=graph,
+        source=source,
+        members=members,
+        explanation=None,
+        caption=caption,
+        visible_nodes=len(net.units),
+        level="network view: one box per neuron",
+        highlighted=frozenset(),
+        network=net,
+        **common,  # type: ignore[arg-type]
+    )
 
 
 # ---------------------------------------------------------------------------------------------

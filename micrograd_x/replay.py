@@ -1,9 +1,10 @@
 """Trace once, replay fast: re-run a captured graph of ``Value`` nodes as vectorized numpy work.
 
-:func:`capture` (a loss of parameters) and :func:`trace` (a function of scalars) build a graph
-once and compile it into a :class:`Replay`: node op codes and parent indices in numpy arrays,
-grouped so that every node of one op at one depth is computed by one array operation, forward and
-backward. Imports numpy, :mod:`micrograd_x.ops` and :mod:`micrograd_x.engine`.
+:func:`capture` (a loss of parameters) and :func:`compile_function` (a function of scalars)
+build a graph once and compile it into a :class:`Replay`: node op codes and parent indices in
+numpy arrays, grouped so that every node of one op at one depth is computed by one array
+operation, forward and backward. Imports numpy, :mod:`micrograd_x.ops` and
+:mod:`micrograd_x.engine`.
 
 Semantics are those of ``jax.jit``: the *structure* (which ops, on which inputs, in which order)
 is fixed when the graph is captured; only the values of the inputs change from run to run. Python
@@ -43,7 +44,7 @@ __all__ = [
     "Replay",
     "ReplayDivergenceError",
     "capture",
-    "trace",
+    "compile_function",
 ]
 
 Array = NDArray[np.float64]
@@ -79,10 +80,15 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _erf_ufunc = np.frompyfunc(math.erf, 1, 1)
 _erfc_ufunc = np.frompyfunc(math.erfc, 1, 1)
 _gelu_ufunc = np.frompyfunc(ops.GELU.forward, 1, 1)
+# Below this x·Φ(x) underflows to -0.0 (Φ(-39) ≈ 1e-333); the float rule is not asked there,
+# so its intermediate products cannot overflow (x = -1.35e300).
+_GELU_ZERO_BELOW = -40.0
 
 
 def _gelu(x: Array) -> Array:
-    return np.asarray(_gelu_ufunc(x), dtype=np.float64)
+    tail = x < _GELU_ZERO_BELOW
+    out = np.asarray(_gelu_ufunc(np.where(tail, _GELU_ZERO_BELOW, x)), dtype=np.float64)
+    return np.where(tail, -0.0, out)
 
 
 def _erf(x: Array) -> Array:
@@ -128,7 +134,9 @@ def _powv_partials(out: Array, a: Array, b: Array) -> tuple[Any, ...]:
 
 
 def _gelu_partials(out: Array, x: Array) -> tuple[Any, ...]:
-    return (0.5 * _erfc(-x * _SQRT_HALF) + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x),)
+    # x·φ(x) is 0 to double precision for |x| > 40; clipping keeps x·x from overflowing.
+    xc = np.clip(x, _GELU_ZERO_BELOW, -_GELU_ZERO_BELOW)
+    return (0.5 * _erfc(-x * _SQRT_HALF) + xc * _INV_SQRT_2PI * np.exp(-0.5 * xc * xc),)
 
 
 def _silu_partials(out: Array, x: Array) -> tuple[Any, ...]:
@@ -544,9 +552,9 @@ def _describe(entry: tuple[Any, ...]) -> str:
 class Replay:
     """A graph captured once and compiled into vectorized numpy work.
 
-    Build one with :func:`capture` or :func:`trace` (or directly from a built graph and its
-    inputs). The program has one row per captured node: the inputs first, then the frozen nodes
-    (leaves that are not inputs, and nodes that depend on no input), then the computed nodes,
+    Build one with :func:`capture` or :func:`compile_function` (or directly from a built graph
+    and its inputs). The program has one row per captured node: the inputs first, then the frozen
+    nodes (leaves that are not inputs, and nodes that depend on no input), then the computed nodes,
     grouped by (depth, op, parameters, arity) so each group is one array operation.
 
     Values may be one set of inputs (shape ``(n_inputs,)``) or a batch (shape
@@ -1094,13 +1102,15 @@ def capture(
     return Replay(root, inputs, rebuild=rebuild, check=check, keep_graph=keep_graph)
 
 
-def trace(
+def compile_function(
     f: Callable[..., Value],
     *args: float,
     check: int = 0,
     keep_graph: bool = True,
 ) -> Replay:
-    """Trace ``f(*args)`` once into a replay of ``f`` as a function of its arguments.
+    """Build ``f(*args)`` once and compile it into a replay of ``f`` as a function of its arguments.
+
+    (:func:`micrograd_x.graph.trace` is another thing: it returns a built graph as plain data.)
 
     The arguments become fresh input leaves; call the result with new numbers (``r(1.0, 2.0)``),
     or get values and gradients for one set or a batch of sets with :meth:`Replay.run`.
@@ -1120,7 +1130,9 @@ def trace(
     leaves = [Value(a) for a in args]
     root = f(*leaves)
     if not isinstance(root, Value):
-        raise TypeError(f"trace: the function must return a Value, got {type(root).__name__}")
+        raise TypeError(
+            f"compile_function: the function must return a Value, got {type(root).__name__}"
+        )
 
     def rebuild(vals: list[float]) -> tuple[Value, Sequence[Value]]:
         xs = [Value(a) for a in vals]

@@ -20,9 +20,10 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from micrograd_x import losses
+from micrograd_x import layerstats, losses
 from micrograd_x.data import batches
 from micrograd_x.engine import Value, zero_grad
+from micrograd_x.layerstats import LayerStats
 from micrograd_x.nn import ACTIVATIONS, MLP, Layer, Module, Neuron
 from micrograd_x.ops import DomainError
 from micrograd_x.optim import SGD, Optimizer, Schedule
@@ -253,12 +254,17 @@ class History:
         stop_reason: Why the run stopped early (``""`` if it did not).
         mode: How the steps ran: ``"eager"`` (the graph rebuilt every step) or ``"replay"``
             (captured once, then replayed; see :class:`Trainer`).
+        layer_stats: With ``fit(..., layer_stats=True)``, one entry per step: for each layer
+            of the model (by name), its statistics at that step (see
+            :func:`micrograd_x.layerstats.layer_stats`: ``grad_norm``, ``act_mean``,
+            ``act_std``, ``dead_fraction``); empty otherwise.
     """
 
     records: list[StepRecord] = field(default_factory=list)
     stopped_early: bool = False
     stop_reason: str = ""
     mode: str = "eager"
+    layer_stats: list[dict[str, LayerStats]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -435,6 +441,7 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
         progress: bool | None = None,
         progress_file: IO[str] | None = None,
+        layer_stats: bool = False,
     ) -> History:
         """Train for ``steps`` steps, full-batch or on shuffled mini-batches.
 
@@ -457,6 +464,9 @@ class Trainer:
             progress: Show a tqdm progress bar: ``True``, ``False``, or ``None`` for "when the
                 output is a terminal".
             progress_file: Where the bar is written (default stderr).
+            layer_stats: Record each layer's statistics at every step (gradient norm, activation
+                mean and spread, dead units; measured before the step's update, on its batch)
+                into :attr:`History.layer_stats`. Needs an MLP, Layer or Neuron model.
 
         Returns:
             The history of this run (steps are numbered on from earlier runs).
@@ -475,6 +485,8 @@ class Trainer:
             )
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
             raise ValueError(f"fit: steps must be an integer >= 1, got {steps!r}")
+        if layer_stats:
+            layerstats.model_layers(self.model)  # an unknown model fails here, at once
         full = batch_size is None or batch_size >= len(rows)
         if self.replay and not full:
             raise ValueError(
@@ -507,14 +519,15 @@ class Trainer:
                 rec = (
                     self._measure(bx, by) if replayer is None else self._measure_replayed(replayer)
                 )
+                stats = layerstats.layer_stats(self.model, bx) if layer_stats else None
                 reason = self._target_reached(rec, rows, ys, full, target_accuracy, target_loss)
                 if reason:
-                    self._record(rec, run)
+                    self._record(rec, run, stats)
                     run.stopped_early, run.stop_reason = True, reason
                     bar.update(1)
                     break
                 self.optimizer.step()
-                self._record(rec, run)
+                self._record(rec, run, stats)
                 bar.update(1)
                 if not bar.disable:
                     post = {"loss": f"{rec.loss:.4g}", "lr": f"{rec.lr:.3g}"}
@@ -531,9 +544,14 @@ class Trainer:
             bar.close()
         return run
 
-    def _record(self, rec: StepRecord, run: History) -> None:
+    def _record(
+        self, rec: StepRecord, run: History, stats: dict[str, LayerStats] | None = None
+    ) -> None:
         self.history.records.append(rec)
         run.records.append(rec)
+        if stats is not None:
+            self.history.layer_stats.append(stats)
+            run.layer_stats.append(stats)
         self.steps_done += 1
 
     def _target_reached(
@@ -683,6 +701,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     progress: bool | None = None,
     progress_file: IO[str] | None = None,
+    layer_stats: bool = False,
 ) -> History:
     """Train ``model`` on ``(X, y)``; see :class:`Trainer` and :meth:`Trainer.fit`.
 
@@ -717,4 +736,5 @@ def fit(
         callbacks=callbacks,
         progress=progress,
         progress_file=progress_file,
+        layer_stats=layer_stats,
     )

@@ -24,10 +24,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import micrograd_x.render as draw_module
+import micrograd_x.layout as layout_module
 from micrograd_x import Parameter, Value, dot, name_scope, ops
 from micrograd_x import sum as vsum
 from micrograd_x._text import escape, fmt, visible
+from micrograd_x.dot_text import NEGATIVE, PATH_COLOURS, POSITIVE
 from micrograd_x.graph import Edge, Graph, trace
 from micrograd_x.render import (
     Drawing,
@@ -75,6 +76,14 @@ def edges_of(source: str) -> list[tuple[str, str, str]]:
 
 
 def attr(attrs: str, key: str) -> str | None:
+    """An attribute's value; for an HTML-like label, its text without the markup."""
+    start = re.search(rf"(?:^|, ){key}=<", attrs)
+    if start is not None:
+        depth, i = 0, start.end() - 1
+        for j in range(i, len(attrs)):
+            depth += {"<": 1, ">": -1}.get(attrs[j], 0)
+            if depth == 0:
+                return re.sub(r"<[^>]*>", "", attrs[i + 1 : j])
     m = re.search(rf'(?:^|, ){key}=("([^"]*)"|[\w.#]+)', attrs)
     if m is None:
         return None
@@ -246,7 +255,7 @@ def test_colour_flow_colours_edges_by_sign() -> None:
     o = x * 2 - x * 3
     o.backward()
     colours = [attr(a, "color") for _, _, a in edges_of(draw(o, colour_flow=True).source)]
-    assert "#e08214" in colours and "#8073ac" in colours
+    assert POSITIVE[2] in colours and NEGATIVE[2] in colours
 
 
 # -- highlighting and captions --------------------------------------------------------------
@@ -283,12 +292,22 @@ def test_highlight_is_the_paths_and_caption_is_the_gradient(
     on = {node} | {e.destination for p in paths for e in p}
     assert d.highlighted == {f"v{i}" for i in on}
     chain_edges = {(f"v{e.source}", f"v{e.destination}") for p in paths for e in p}
+    n_coloured = len(paths) if 1 < len(paths) <= len(PATH_COLOURS) else 1
     for s, t, a in edges_of(d.source):
-        assert (attr(a, "color") == "#d55e00") == ((s, t) in chain_edges)
+        colours = set((attr(a, "color") or "").split(":"))
+        assert (colours <= set(PATH_COLOURS[:n_coloured])) == ((s, t) in chain_edges)
     assert d.explanation is not None
     assert d.explanation.n_paths == len(paths)
     assert math.isclose(d.explanation.gradient, expected[k], rel_tol=1e-7, abs_tol=1e-9)
-    assert d.caption[0].endswith(f"= {fmt(d.explanation.gradient)} ✓ equals {leaves[k].label}.grad")
+    verdict = f"= {fmt(d.explanation.gradient)} ✓ equals {leaves[k].label}.grad"
+    assert any(line.endswith(verdict) for line in d.caption)
+    if 1 < len(paths) <= len(PATH_COLOURS):  # one caption line and one colour per path
+        lines = [c for c in d.caption if c.startswith("path ")]
+        assert len(lines) == len(paths)
+        products = [float(line.rsplit(" = ", 1)[1]) for line in lines]
+        assert math.isclose(sum(products), d.explanation.gradient, rel_tol=1e-3, abs_tol=1e-3)
+        used = {c for _, _, a in edges_of(d.source) for c in (attr(a, "color") or "").split(":")}
+        assert set(PATH_COLOURS[: len(paths)]) <= used
 
 
 def test_caption_when_the_output_does_not_depend_on_wrt() -> None:
@@ -325,7 +344,7 @@ def test_wrt_by_node_id_on_a_traced_graph() -> None:
 
 def test_small_scoped_graphs_are_drawn_in_full_with_clusters() -> None:
     loss, _ = scoped_model(batch=1)
-    d = draw(loss)
+    d = draw(loss, max_nodes=150)
     assert d.level == "full detail"
     assert d.visible_nodes == len(d.graph)
     assert all(len(m) == 1 for m in d.members.values())
@@ -339,52 +358,50 @@ def test_auto_collapse_neurons_then_layers_then_modules() -> None:
     g = trace(loss)
     assert len(g) > 150
     top_level = {n.id for n in g.nodes if n.scope is None and n.role == "operation"}
+    assert len(top_level) > 8  # so every collapsed level merges them into one box
 
     def boxes(d: Drawing) -> set[frozenset[str]]:
         return {frozenset(m) for k, m in d.members.items() if k.startswith("g")}
 
-    def by_prefix(depth: int, merged: bool = True) -> set[frozenset[str]]:
+    def by_prefix(depth: int) -> set[frozenset[str]]:
         groups: dict[str, set[str]] = {}
         for n in g.nodes:
             if n.scope:
                 groups.setdefault(".".join(n.scope.split(".")[:depth]), set()).add(n.id)
-        top = {frozenset(top_level)} if merged else set()
-        return {frozenset(v) for v in groups.values()} | top
+        return {frozenset(v) for v in groups.values()} | {frozenset(top_level)}
 
-    neurons = draw(loss)
-    assert neurons.level == "one box per module scope at depth 3"
-    assert 150 >= neurons.visible_nodes > 60  # the loss's 60 top-level values stay apart
-    assert boxes(neurons) == by_prefix(3, merged=False)
-    merged = draw(loss, max_nodes=20)
-    assert merged.level == "one box per module scope at depth 3, top-level values merged"
-    assert merged.visible_nodes == 7 + 2 + 1 + 1  # neurons, roll-ups, top level, the loss
-    assert boxes(merged) == by_prefix(3)
-    rolled = [m for k, m in merged.members.items() if k.startswith("r")]
-    assert sorted(len(m) for m in rolled) == [30, 60]  # 30 targets, 60 inputs
-    assert all(g.node(i).role in ("input", "constant") for m in rolled for i in m)
+    neurons = draw(loss, view="graph", max_nodes=150)
+    assert neurons.level == "one box per module scope at depth 3, top-level values merged"
+    assert neurons.visible_nodes == 7 + 1 + 1 + 1  # neurons, the inputs, top level, the loss
+    assert boxes(neurons) == by_prefix(3)
+    rolled = [m for k, m in neurons.members.items() if k.startswith("r")]
+    assert [len(m) for m in rolled] == [60]  # the inputs; the 30 targets are constants
+    assert all(g.node(i).role == "input" for m in rolled for i in m)
     assert neurons.members["v" + str(g.root)] == ("v" + str(g.root),)
+    shown = {i for m in neurons.members.values() for i in m}
+    assert all(g.node(i).role == "constant" for i in {n.id for n in g.nodes} - shown)
 
-    layers = draw(loss, max_nodes=8)
+    layers = draw(loss, view="graph", max_nodes=8)
     assert layers.level == "one box per module scope at depth 2, top-level values merged"
-    assert layers.visible_nodes <= 8
+    assert layers.visible_nodes == 3 + 1 + 1 + 1
     assert boxes(layers) == by_prefix(2)
 
-    top = draw(loss, max_nodes=5)
+    top = draw(loss, view="graph", max_nodes=4)
     assert top.level == "one box per module scope at depth 1, top-level values merged"
-    assert top.visible_nodes == 5
+    assert top.visible_nodes == 4
     assert boxes(top) == by_prefix(1)
 
-    least = draw(loss, max_nodes=1)  # nothing fits: the fewest boxes
-    assert least.visible_nodes == 5
+    least = draw(loss, view="graph", max_nodes=1)  # nothing fits: the fewest boxes
+    assert least.visible_nodes == 4
 
 
 def test_explicit_collapse_depths() -> None:
     loss, _ = scoped_model(batch=30)
-    full = draw(loss, collapse=None)
+    full = draw(loss, view="graph", collapse=None)
     assert full.visible_nodes == len(full.graph) and full.level == "full detail"
-    assert draw(loss, collapse=0).source == full.source
-    two = draw(loss, collapse=2)
-    assert two.level == "one box per module scope at depth 2"
+    assert draw(loss, view="graph", collapse=0).source == full.source
+    two = draw(loss, view="graph", collapse=2)
+    assert two.level == "one box per module scope at depth 2, top-level values merged"
     scopes = re.findall(r"tooltip=\"(net\.layer\d): \d+ values", two.source)
     assert scopes == ["net.layer1", "net.layer2", "net.layer3"]
     # Links between boxes never loop back into a box, and a box's link carries no partial.
@@ -412,7 +429,7 @@ def test_size_guard_makes_no_engine_call(monkeypatch: pytest.MonkeyPatch, tmp_pa
     def engine_called(*args: object, **kwargs: object) -> bytes:
         raise AssertionError("the layout engine must not run")
 
-    monkeypatch.setattr(draw_module, "_render", engine_called)
+    monkeypatch.setattr(layout_module, "render_dot", engine_called)
     x = Value(0.5, label="x")
     y = x
     for _ in range(2100):  # no scopes: nothing to collapse
@@ -422,11 +439,13 @@ def test_size_guard_makes_no_engine_call(monkeypatch: pytest.MonkeyPatch, tmp_pa
     with pytest.raises(GraphTooLargeError) as info:
         d.to_svg()
     msg = str(info.value)
-    assert "2101 boxes after collapsing" in msg and "layout limit of 2000" in msg
-    assert "drawing.save('graph.dot')" in msg and "force=True" in msg
+    assert "2101 boxes (full detail: no module scopes to collapse)" in msg
+    assert "layout limit of 2000" in msg and "force=True" in msg
+    assert "drawing.save('graph.dot')" in msg
+    assert "draw(out, depth=3)" in msg and "draw(out, around=value, radius=2)" in msg
     bundle = d._repr_mimebundle_()
     assert list(bundle) == ["text/plain"] and "save('graph.dot')" in bundle["text/plain"]
-    assert d._repr_svg_() is None
+    assert not hasattr(d, "_repr_svg_")  # one display hook: Graphviz runs once
     path = d.save(tmp_path / "big.dot")
     assert path.read_text(encoding="utf-8") == d.source
     with pytest.raises(GraphTooLargeError):
@@ -441,7 +460,7 @@ def test_force_lays_out_anyway(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(format)
         return b"<svg/>"
 
-    monkeypatch.setattr(draw_module, "_render", fake)
+    monkeypatch.setattr(layout_module, "render_dot", fake)
     x = Value(1.0)
     y = x + x + x
     d = draw(y, max_layout_nodes=2, force=True)
@@ -460,7 +479,7 @@ def test_no_engine_display_never_raises(no_dot: None, tmp_path: Path) -> None:
     hint = bundle["text/plain"].splitlines()[-1]
     assert hint.startswith("Graphviz's `dot` program is not installed: sudo apt-get install")
     assert "brew install graphviz" in hint and "conda install -c conda-forge graphviz" in hint
-    assert d._repr_svg_() is None and d._repr_png_() is None
+    assert not hasattr(d, "_repr_svg_") and not hasattr(d, "_repr_png_")
     assert d.source.startswith("digraph micrograd_x {")
     with pytest.raises(GraphvizNotFoundError, match="sudo apt-get install graphviz"):
         d.to_svg()
@@ -514,16 +533,16 @@ def test_display_survives_any_error(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(source: str, format: str, timeout: float) -> bytes:
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(draw_module, "_render", broken)
+    monkeypatch.setattr(layout_module, "render_dot", broken)
     o, _ = classic_neuron()
     d = draw(o)
     assert "OSError: disk on fire" in d._repr_mimebundle_()["text/plain"]
-    assert d._repr_svg_() is None and d._repr_png_() is None
+    assert not hasattr(d, "_repr_svg_") and not hasattr(d, "_repr_png_")
     assert repr(d).startswith("<Drawing of 10 values in 10 boxes (full detail)")
 
 
 def test_oversized_pictures_are_not_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(draw_module, "_render", lambda s, f, t: b"x" * 3_000_000)
+    monkeypatch.setattr(layout_module, "render_dot", lambda s, f, t: b"x" * 3_000_000)
     o, _ = classic_neuron()
     text = draw(o)._repr_mimebundle_()["text/plain"]
     assert "the picture is 3.0 MB, too large to embed: save it with .save('graph.svg')" in text
@@ -719,11 +738,17 @@ def test_svg_node_count_of_a_collapsed_model_and_png_display() -> None:
     d = draw(loss, jupyter_format="png")
     root = ET.fromstring(d.to_svg())
     nodes = [g for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
-    assert len(nodes) == d.visible_nodes
-    bundle = d._repr_mimebundle_()
-    assert bundle["image/png"].startswith(b"\x89PNG") and "text/plain" in bundle
+    units = [g for g in nodes if re.fullmatch(r"c\d+u\d+", g.get("id") or "")]
+    assert len(units) == d.visible_nodes == len(d.members)
+    shown = d._repr_mimebundle_()
+    bundle, meta = shown if isinstance(shown, tuple) else (shown, {})
+    assert set(bundle) == {"image/png", "text/plain"}  # only the chosen format
+    assert bundle["image/png"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert set(meta) <= {"image/png"}
     svg_bundle = draw(loss)._repr_mimebundle_()
+    assert isinstance(svg_bundle, dict) and set(svg_bundle) == {"image/svg+xml", "text/plain"}
     assert svg_bundle["image/svg+xml"].startswith("<?xml")
+    assert 'style="max-width: 100%; height: auto"' in svg_bundle["image/svg+xml"]
 
 
 @needs_dot

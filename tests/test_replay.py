@@ -15,7 +15,13 @@ from micrograd_x import sum as vsum
 from micrograd_x.data import make_moons, to_signed
 from micrograd_x.nn import ACTIVATIONS, MLP
 from micrograd_x.ops import Domain, DomainError, NonDifferentiableError, Op
-from micrograd_x.replay import KERNELS, Replay, ReplayDivergenceError, capture, trace
+from micrograd_x.replay import (
+    KERNELS,
+    Replay,
+    ReplayDivergenceError,
+    capture,
+    compile_function,
+)
 from micrograd_x.testing.strategies import programs
 from micrograd_x.train import LOSSES, make_loss_fn
 
@@ -98,7 +104,7 @@ def _fn(program: Any) -> Callable[..., Value]:
 def test_replay_equals_eager_on_random_programs(program: Any, scale: float) -> None:
     f = _fn(program)
     xs = list(program.inputs)
-    r = trace(f, *xs)
+    r = compile_function(f, *xs)
     out, grads = r.run(xs)
     e_out, e_grads = eager(f, xs)
     assert close(out, e_out)
@@ -122,7 +128,7 @@ def test_replay_equals_eager_on_random_programs(program: Any, scale: float) -> N
 @given(programs(length=st.integers(1, 12)))
 def test_replay_values_agree_with_mpmath(program: Any) -> None:
     # An oracle independent of the engine: the program evaluated in mpmath at 40 digits.
-    r = trace(_fn(program), *program.inputs)
+    r = compile_function(_fn(program), *program.inputs)
     out = r.forward(list(program.inputs))
     ref = float(program.evaluate_mp())
     assert close(out, ref, rtol=1e-9, atol=1e-11)
@@ -136,7 +142,7 @@ def test_replay_gradients_match_central_differences() -> None:
         return z.sigmoid() * z.gelu() + z.softplus() + a.max(b) - b.min(c) + (a * a + 1.0) ** c
 
     pt = [0.3, -0.7, 1.1]
-    r = trace(f, *pt)
+    r = compile_function(f, *pt)
     _, grads = r.run(pt)
     for i in range(3):
         h = 1e-6
@@ -152,7 +158,7 @@ def test_batch_run_equals_one_run_per_row() -> None:
     def f(a: Value, b: Value) -> Value:
         return (a * b).tanh() + (a - b).relu() * a + dot([a], [b], a).sigmoid()
 
-    r = trace(f, 0.5, -0.2)
+    r = compile_function(f, 0.5, -0.2)
     X = np.array([[0.5, -0.2], [-1.0, 2.0], [0.0, 0.3], [2.0, 2.0]])
     out, grads = r.run(X)
     assert out.shape == (4,) and grads.shape == (4, 2)
@@ -172,7 +178,7 @@ def test_batch_run_through_dense_layers_and_shared_parents() -> None:
         return vsum([s1, s2, s3, s1 * s2])
 
     pt = [0.4, -0.3, 0.1, 1.5, 0.7]
-    r = trace(f, *pt)
+    r = compile_function(f, *pt)
     # (Points off the kinks: dot sums in another order than eager mode, so a pre-activation
     # that is exactly 0 in one may be ±1e-17 in the other and take the other subgradient.)
     X = np.array([pt, [0.1, 0.2, -0.35, -1.0, 2.0], [1.0, 1.0, 1.0, 1.0, 1.0]])
@@ -192,7 +198,7 @@ def test_unused_inputs_and_constant_subgraphs() -> None:
         k = (c * 3.0).exp()  # depends on no input: frozen
         return x * k + 1.0
 
-    r = trace(f, 0.5, 9.0)
+    r = compile_function(f, 0.5, 9.0)
     out, grads = r.run([0.25, -4.0])
     assert close(out, 0.25 * math.exp(6.0) + 1.0)
     assert close(float(grads[0]), math.exp(6.0))
@@ -200,7 +206,7 @@ def test_unused_inputs_and_constant_subgraphs() -> None:
 
 
 def test_root_that_is_an_input() -> None:
-    r = trace(lambda x: x, 3.0)
+    r = compile_function(lambda x: x, 3.0)
     out, grads = r.run([5.0])
     assert out == 5.0 and grads.tolist() == [1.0]
 
@@ -355,7 +361,7 @@ def test_sync_of_a_subset_and_keep_graph_false() -> None:
 
 
 def test_grad_before_backward_and_sync_of_a_batch_are_refused() -> None:
-    r = trace(lambda x: x * x, 1.0)
+    r = compile_function(lambda x: x * x, 1.0)
     with pytest.raises(RuntimeError, match="before backward"):
         r.backward()
     r.forward([2.0])
@@ -373,7 +379,7 @@ def test_check_mode_fires_when_control_flow_changes() -> None:
     def f(x: Value) -> Value:
         return x * 2.0 if x.data > 0 else x.relu()
 
-    r = trace(f, 1.0, check=3)
+    r = compile_function(f, 1.0, check=3)
     assert r(2.0) == 4.0
     with pytest.raises(ReplayDivergenceError, match=r"different graph: node #1 is relu\(#0\)"):
         r(-1.0)
@@ -401,7 +407,7 @@ def test_check_mode_stops_after_the_requested_calls() -> None:
     def f(x: Value) -> Value:
         return x * 2.0 if x.data > 0 else x.relu()
 
-    r = trace(f, 1.0, check=1)
+    r = compile_function(f, 1.0, check=1)
     r(2.0)
     assert r(-1.0) == -2.0  # no longer checked: the captured structure runs, as documented
 
@@ -410,22 +416,22 @@ def test_check_mode_stops_after_the_requested_calls() -> None:
 
 
 def test_domain_errors_name_the_op_and_value() -> None:
-    r = trace(lambda x: (x - 1.0).log(), 2.0)
+    r = compile_function(lambda x: (x - 1.0).log(), 2.0)
     with pytest.raises(DomainError, match=r"log: input must be > 0, got -1\.0"):
         r(0.0)
-    r = trace(lambda x: 1.0 / x, 2.0)
+    r = compile_function(lambda x: 1.0 / x, 2.0)
     with pytest.raises(ZeroDivisionError, match="div: division by zero"):
         r(0.0)
-    r = trace(lambda x: x.exp(), 1.0)
+    r = compile_function(lambda x: x.exp(), 1.0)
     with pytest.raises(OverflowError, match="exp"):
         r(1000.0)
-    r = trace(lambda x: x * x, 1.0)
+    r = compile_function(lambda x: x * x, 1.0)
     with pytest.raises(OverflowError, match=r"mul: the result inf is not finite"):
         r(1e200)
 
 
 def test_infinite_partial_raises_non_differentiable_error() -> None:
-    r = trace(lambda x: x.sqrt(), 4.0)
+    r = compile_function(lambda x: x.sqrt(), 4.0)
     assert r.run([9.0])[0] == 3.0
     r.forward([0.0])
     with pytest.raises(NonDifferentiableError, match=r"sqrt: a local derivative is infinite"):
@@ -433,7 +439,7 @@ def test_infinite_partial_raises_non_differentiable_error() -> None:
 
 
 def test_bad_values_and_inputs() -> None:
-    r = trace(lambda x, y: x * y, 1.0, 2.0)
+    r = compile_function(lambda x, y: x * y, 1.0, 2.0)
     with pytest.raises(ValueError, match=r"expected 2 input value\(s\).*shape \(3,\)"):
         r.run([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match=r"input 1 \(#1\) is nan"):
@@ -447,7 +453,7 @@ def test_bad_values_and_inputs() -> None:
     with pytest.raises(TypeError, match="output must be a Value"):
         Replay(2.0, [x])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="must return a Value"):
-        trace(lambda x: 2.0, 1.0)  # type: ignore[arg-type, return-value]
+        compile_function(lambda x: 2.0, 1.0)  # type: ignore[arg-type, return-value]
     with pytest.raises(ValueError, match="check mode needs"):
         Replay(y, [x], check=1)
 
@@ -461,7 +467,19 @@ def test_op_without_a_kernel_is_refused_clearly() -> None:
 
 
 def test_repr_counts_nodes_edges_and_groups() -> None:
-    r = trace(lambda a, b: (a * b + a).relu(), 1.0, 2.0)
+    r = compile_function(lambda a, b: (a * b + a).relu(), 1.0, 2.0)
     # a·b (2 edges), + a (2 edges), relu (1 edge): 5 edges over 2 inputs and 3 computed nodes.
     assert repr(r) == "Replay(5 nodes, 5 edges, 2 inputs, 3 groups)"
     assert r.n_inputs == 2 and r.n_groups == 3
+
+
+def test_gelu_kernel_in_the_far_left_tail() -> None:
+    # x·Φ(x) underflows to -0.0; the kernel must not overflow on intermediate products.
+    xs = np.array([-1.35e300, -1e200, -45.0, -38.0, -5.0, 0.5])
+    out = KERNELS[ops.GELU].forward(xs)
+    expected = [ops.GELU.forward(x) if x > -40.0 else -0.0 for x in xs.tolist()]
+    assert out.tolist() == expected
+    assert np.isfinite(KERNELS[ops.GELU].partials(out, xs)[0]).all()
+    r = compile_function(lambda x: x.gelu(), 1.0)
+    value, grads = r.run([-1.35e300])
+    assert value == 0.0 and grads.tolist() == [0.0]
