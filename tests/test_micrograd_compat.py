@@ -500,3 +500,32 @@ def test_the_command_line_module_runs() -> None:
         text=True,
     )
     assert run.returncode == 0, run.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Graphviz's and the lecture's names for drawing
+
+
+def test_draw_dot_rankdir_and_render_as_the_lecture_writes_them(tmp_path: Path) -> None:
+    o = _lecture_neuron()["o"]
+    o.backward()
+    assert micrograd_x.draw_dot is micrograd_x.draw
+    with pytest.raises(TypeError, match=r"'rankdir': did you mean direction='LR'\?"):
+        micrograd_x.draw_dot(o, rankdir="LR")
+    drawing = micrograd_x.draw_dot(o, direction="LR")
+    assert "rankdir=LR" in drawing.source
+    picture = Path(drawing.render(outfile=tmp_path / "neuron.svg"))
+    assert picture == tmp_path / "neuron.svg"
+    svg = picture.read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "x1*w1" in svg
+
+
+def test_explain_reads_as_a_table_at_a_prompt() -> None:
+    g = _lecture_neuron()
+    o, w1 = g["o"], g["w1"]
+    o.backward()
+    shown = repr(micrograd_x.explain(o, wrt=w1))
+    assert shown.startswith("∂o/∂w1: the chain rule")
+    assert "Explanation(" not in shown
+    assert "✓ equals w1.grad" in shown
+    assert "∂(x1*w1)/∂w1 = 2" in shown  # a compound name is parenthesized in ∂a/∂b
