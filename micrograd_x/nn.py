@@ -76,7 +76,7 @@ def _choose_activation(module: str, activation: Activation, nonlin: object) -> A
             f"micrograd's flag is a keyword here: nonlin={activation!r}"
         )
     if nonlin is None:
-        return activation
+        return DEFAULT_ACTIVATION if activation is _DEFAULT else activation  # a plain str
     if not isinstance(nonlin, bool):
         raise TypeError(
             f"{module}: nonlin must be True (relu) or False (linear), got "

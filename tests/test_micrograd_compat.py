@@ -323,6 +323,7 @@ def test_micrograds_demo_loop_trains_the_same_model_to_the_same_numbers() -> Non
 
 def test_relu_hidden_units_and_a_linear_output_by_default() -> None:
     assert Neuron(3).activation == "relu"
+    assert type(Neuron(3).activation) is str and type(Layer(2, 2).activation) is str
     assert Layer(2, 3).activation == "relu"
     assert [layer.activation for layer in MLP(2, [4, 4, 1]).layers] == ["relu", "relu", "linear"]
     n = Neuron(2, seed=0)
