@@ -161,9 +161,9 @@ def trace(root):
     return nodes, edges
 
 
-def draw_dot(root):
+def draw_dot(root, rankdir="LR"):
     """A Graphviz picture: a record per value, a small node per op."""
-    dot = Digraph(format="svg", graph_attr={"rankdir": "LR"})
+    dot = Digraph(format="svg", graph_attr={"rankdir": rankdir})
     nodes, edges = trace(root)
     for v in nodes:
         uid = str(id(v))
@@ -176,7 +176,7 @@ def draw_dot(root):
     return dot
 
 
-draw_dot(o)
+draw_dot(o, rankdir="TB")  # top to bottom, to compare with micrograd_x's own picture below
 
 # %% [markdown]
 # micrograd_x draws the same graph itself, with what the lecture computes by hand written on the
