@@ -156,6 +156,73 @@ def _math_functions_refuse_values() -> None:
     assert x.item() == x.data == 0.5 and type(x.item()) is float
 
 
+@trap("12.3 .data/.grad setters check nothing", "a.data = 'x' breaks repr; NaN accepted")
+def _setters_validate_as_the_constructor() -> None:
+    a = Value(1.0)
+    for bad, err in (("x", TypeError), (None, TypeError), (math.nan, ValueError), (1j, TypeError)):
+        with pytest.raises(err) as got:
+            a.data = bad  # type: ignore[assignment]
+        with pytest.raises(err) as want:
+            Value(bad)  # type: ignore[arg-type]
+        assert str(got.value).split(":", 1)[1] == str(want.value).split(":", 1)[1]
+        with pytest.raises(err):
+            a.grad = bad  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="not a finite number"):
+        a.grad = -math.inf
+    with pytest.raises(TypeError, match=r"write 0\.0"):
+        a.grad = None  # type: ignore[assignment]
+    assert (a.data, a.grad) == (1.0, 0.0)  # unchanged by the refused assignments
+    a.data = 3  # an int is a real number
+    a.grad = 2
+    assert (type(a.data), type(a.grad)) == (float, float) and repr(a)
+    a.data -= 0.5 * a.grad  # the lecture's update still reads and writes floats
+    assert a.data == 2.0
+
+
+def _grads(*vs: Value) -> list[object]:
+    return [v.grad for v in vs]
+
+
+@trap("12.4 a failed backward leaves inf in leaf grads", "x.grad == inf after OverflowError")
+def _backward_is_all_or_nothing() -> None:
+    x = Value(1e-300)
+    y = (x * 1e200) * 1e200  # dy/dx = 1e400 overflows
+    with pytest.raises(OverflowError, match="gradient"):
+        y.backward()
+    assert x.grad == 0.0
+    # Two opposite overflowing paths (inf - inf = nan); grads held before are kept exactly.
+    a, b = Value(1e-150), Value(1e-150)
+    a.grad, b.grad = 0.25, -7.0
+    big = a * b
+    z = big * 1e200 * 1e200 - big * 1e200 * 1e200
+    z.grad, big.grad = 3.0, 4.0
+    with pytest.raises(OverflowError):
+        z.backward()
+    assert _grads(a, b, big, z) == [0.25, -7.0, 4.0, 3.0]
+    # And a later, finite backward works from the same state.
+    w = a * 2.0
+    w.backward()
+    assert a.grad == 2.25
+
+
+@trap("12.5 constants' gradients raise", "raises although every variable's gradient is finite")
+def _constants_need_no_gradient() -> None:
+    x = z = Value(1e200)
+    y = (x * 1e-300) * z  # d/d(constant 1e-300) = 1e400; d/dx = 2e-100
+    y.backward()
+    assert math.isclose(x.grad, 2 * 1e200 * 1e-300, rel_tol=1e-15)
+    assert z.grad == x.grad
+    assert mx.gradients(y, []) == []
+    (g,) = mx.gradients(y, [x])
+    assert math.isclose(g, 2e-100, rel_tol=1e-15)
+    # smooth_l1 with a huge beta: only beta's own gradient overflows. (The loss sums the paths
+    # 1 - 1 + |d|/β, so |d|/β below the rounding of 1 is lost: an absolute error of 1e-16.)
+    p = Value(0.5)
+    loss = mx.losses.smooth_l1([p], [0.0], beta=1e155)
+    loss.backward()
+    assert abs(p.grad - 0.5 / 1e155) <= 1.2e-16
+
+
 # ---------------------------------------------------------------------------------------------
 # Threads (issue 12, item 9).
 
