@@ -52,12 +52,19 @@ def _render(scale: Scale) -> list[Row]:
     return render_rows(scale)
 
 
+def _drawing(scale: Scale) -> list[Row]:
+    from benchmarks.drawing import drawing_rows
+
+    return drawing_rows(scale)
+
+
 CASES: dict[str, tuple[Callable[[Scale], list[Row]], str]] = {
     "raw": (_raw, "~200k-node graph of mixed ops: forward, backward (µs/node), bytes per node"),
     "chain": (_chain, "a chain of 10^6 nodes: forward and backward (µs/node)"),
     "demo": (_demo, "micrograd's demo step: MLP(2,[16,16,1]), 100 moons, hinge + 1e-4 L2"),
     "big": (_big, "MLP(2,[64,64,1]) on 1,000 points: replay steps and memory across them"),
     "render": (_render, "drawing the demo's loss graph collapsed by module"),
+    "drawing": (_drawing, "the demo's network view; refusing a 2×10⁵-value graph before layout"),
 }
 
 

@@ -55,8 +55,7 @@ if TYPE_CHECKING:
     from micrograd_x import init, losses, nn, optim, replay, serialize, train
     from micrograd_x.chainrule import explain
     from micrograd_x.nn import MLP, Layer, Module, Neuron
-    from micrograd_x.render import draw
-    from micrograd_x.render import draw_dot as draw_dot
+    from micrograd_x.render import draw, draw_dot
     from micrograd_x.train import fit
 
 # The layers that need numpy or tqdm load on first use, so `import micrograd_x` (and the core
@@ -71,7 +70,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "fit": ("micrograd_x.train", "fit"),
     # Lazy too, so `python -m micrograd_x.render` runs a module the package has not imported.
     "draw": ("micrograd_x.render", "draw"),
-    "draw_dot": ("micrograd_x.render", "draw_dot"),  # micrograd's lecture name; not in __all__
+    "draw_dot": ("micrograd_x.render", "draw_dot"),  # micrograd's lecture name for draw
     "explain": ("micrograd_x.chainrule", "explain"),
 }
 
@@ -117,6 +116,7 @@ __all__ = [
     "cos",
     "dot",
     "draw",
+    "draw_dot",
     "erf",
     "erfc",
     "exp",

@@ -286,7 +286,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     loss.backward()
     loss.label = "hinge loss"
     try:
-        draw(loss, direction="LR").save(paths[2])
+        draw(loss, view="network").save(paths[2])
     except (OSError, RuntimeError) as err:
         raise _FailedError(f"demo: cannot draw the network: {err}") from None
     for path in paths:

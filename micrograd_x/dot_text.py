@@ -252,13 +252,23 @@ def _link_stmt(
 
 
 def _caption_label(caption: Sequence[str], swatches: Sequence[str | None]) -> str:
-    """An HTML caption, one line each; a line with a swatch colour starts with a ■ in it."""
-    lines = []
+    """An HTML caption, one line each; a line with a swatch colour starts with a ■ in it.
+
+    With swatches the caption is a table, the ■ in a cell of its own: a space between text
+    runs would depend on the viewer's font being as wide as Graphviz measured it.
+    """
+    if not any(swatches):
+        return '<BR ALIGN="LEFT"/>'.join(escape(t, "html") for t in caption) + '<BR ALIGN="LEFT"/>'
+    rows = []
     for k, text in enumerate(caption):
         colour = swatches[k] if k < len(swatches) else None
-        mark = f'<FONT COLOR="{colour}">■</FONT> ' if colour else ""
-        lines.append(mark + escape(text, "html"))
-    return '<BR ALIGN="LEFT"/>'.join(lines) + '<BR ALIGN="LEFT"/>'
+        mark = f'<FONT COLOR="{colour}">■</FONT>' if colour else ""
+        rows.append(f'<TR><TD>{mark}</TD><TD ALIGN="LEFT">{escape(text, "html")}</TD></TR>')
+    return (
+        '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+        + "".join(rows)
+        + "</TABLE>"
+    )
 
 
 def graph_dot(
@@ -390,7 +400,7 @@ def _entry_order(entry: Item | tuple[str, ...]) -> tuple[int, object]:
 
 _COLUMN_GAP = 2.3
 """Inches between column centres."""
-_ROW_GAP = 0.56
+_ROW_GAP = 0.6
 """Inches between unit centres in a column."""
 _MIN_WIDTH = 0.5
 _MAX_WIDTH = 4.5
@@ -434,7 +444,8 @@ def _unit_label(u: Unit, digits: int, samples: int) -> tuple[str, str, str]:
         return (
             body,
             tip + " (dead: no gradient for any sample)",
-            (f'style="rounded,dashed", color="{FADED_INK}", penwidth="1.5"'),
+            f'style="rounded,dashed,filled", fillcolor="#ffffff", color="{FADED_INK}", '
+            'penwidth="1.5"',
         )
     body = f'<B>{name}</B><BR/><FONT POINT-SIZE="10">{act} · |∂L/∂w| {fmt(u.mean_grad, 2)}</FONT>'
     return body, tip, 'style="rounded,filled", fillcolor="#f4f4f4"'
@@ -453,8 +464,13 @@ def _connection_stmt(c: Connection, top: float, units: Mapping[str, Unit], sampl
     else:
         tip = f"{src} → {dst}: Σ|∂L/∂out| over {samples} samples = {c.magnitude!r}"
     attrs = [f'penwidth="{_width(c.magnitude, top):.2f}"', f"tooltip={_q(tip)}"]
+    if c.kind == "loss" and c.magnitude:
+        # Σ over samples of |∂L/∂output|: a magnitude, drawn without a sign colour.
+        attrs.append(f'color="{_EDGE}"')
+        return f"{c.source} -> {c.destination} [{', '.join(attrs)}]"
     if c.magnitude == 0:
-        attrs.append(f'style=dashed, color="{FADED_INK}"')
+        # No gradient: a faint dotted line (text contrast rules do not apply to it).
+        attrs.append(f'style=dotted, color="{_FADED_LINE}"')
     else:
         colour = POSITIVE[2] if c.grad > 0 else NEGATIVE[2] if c.grad < 0 else _EDGE
         # Translucent lines: where many cross, the strong ones still show through.

@@ -96,6 +96,16 @@ def _unknown_options(options: Mapping[str, object]) -> TypeError:
 
 def _count(root: Value) -> tuple[int, bool]:
     """How many values ``root`` depends on, and whether any has a module scope (no tracing)."""
+    enabled = gc.isenabled()
+    gc.disable()  # the walk makes many small tuples; the collector would rescan the graph
+    try:
+        return _count_values(root)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _count_values(root: Value) -> tuple[int, bool]:
     seen = {root}
     stack = [root]
     scoped = False
@@ -471,9 +481,10 @@ def _network_drawing(
     dead = net.dead
     caption = [
         f"{head}{samples} · {net.n_parameters} parameters · {net.n_values} values drawn "
-        f"as {len(net.units)} boxes, one per neuron",
-        "lines: one per weight, width |∂L/∂w| summed over the batch (log scale), "
-        "orange ∂L/∂w > 0, purple < 0; boxes: mean |∂L/∂w| of the neuron's weights",
+        f"as {len(net.units)} boxes",
+        "a line per weight: width |∂L/∂w| summed over the batch (log scale), "
+        "orange ∂L/∂w > 0, purple < 0, dotted 0",
+        "a box per neuron: its activation and the mean |∂L/∂w| of its weights",
         (
             f"dead neurons (no gradient for any sample): {len(dead)} of {len(neurons)}, dashed"
             if dead

@@ -29,7 +29,7 @@ def test_benchmark_harness_runs_every_case_and_writes_json(tmp_path: Path) -> No
     assert payload["scale"] == "smoke"
     assert payload["environment"]["numpy"]
     cases = {row["case"] for row in payload["rows"]}
-    assert cases == {"raw", "chain", "demo", "big", "render"}
+    assert cases == {"raw", "chain", "demo", "big", "render", "drawing"}
     engines = {row["engine"] for row in payload["rows"]}
     assert {"micrograd_x", "micrograd"} <= engines
     # micrograd's recursive topological sort cannot take the deep chain.
