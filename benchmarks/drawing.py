@@ -17,7 +17,7 @@ import random
 import time
 
 from benchmarks._common import Row, Scale, median
-from micrograd_x import Value, data
+from micrograd_x import Value, data, trace
 from micrograd_x.nn import MLP
 from micrograd_x.render import GraphTooLargeError, GraphvizNotFoundError, draw
 from micrograd_x.train import make_loss_fn
@@ -29,13 +29,15 @@ REFUSAL_NODES = {"full": 200_000, "quick": 200_000, "smoke": 5_000}
 
 
 def expression_graph(n: int, seed: int = 0) -> Value:
-    """A scope-less graph of about ``n`` values: mixed ops over 100 inputs, kept bounded."""
+    """A scope-less graph of ``n`` values or slightly more: mixed ops over 100 inputs."""
     rng = random.Random(seed)
     nodes = [Value(rng.uniform(-1, 1), label=f"x{i}") for i in range(100)]
-    while len(nodes) < n:
-        a = nodes[-1 - rng.randrange(min(len(nodes), 500))]
-        b = nodes[rng.randrange(len(nodes))]
+    size = len(nodes)
+    while size < n:
+        # Each step makes two values and uses the last one, so the root depends on every value.
+        a, b = nodes[-1], nodes[rng.randrange(len(nodes))]
         nodes.append((a * b).tanh() if rng.random() < 0.5 else (a + b).sin())
+        size += 2
     return nodes[-1]
 
 
@@ -83,8 +85,8 @@ def drawing_rows(scale: Scale) -> list[Row]:
         )
     )
 
-    n = REFUSAL_NODES.get(scale.name, 200_000)
-    root = expression_graph(n)
+    root = expression_graph(REFUSAL_NODES.get(scale.name, 200_000))
+    n = len(trace(root))
     t_refuse: list[float] = []
     for _ in range(scale.repeats):
         t0 = time.perf_counter()

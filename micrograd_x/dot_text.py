@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from micrograd_x._text import escape, fmt
 from micrograd_x.graph import Graph, Node
-from micrograd_x.network import Connection, NetworkView, Unit, natural_key
+from micrograd_x.network import Connection, NetworkView, Unit, natural_key, penalty_name
 from micrograd_x.view import Item, Link, View
 
 __all__ = [
@@ -141,20 +141,19 @@ def _node_stmt(n: Node, style: DotStyle, grad_scale: float, on: str | None, fade
             f'<FONT POINT-SIZE="9">{ink(name, "#555555")}</FONT></TD></TR></TABLE>>, '
             f"tooltip={_q(_node_tooltip(n))}]"
         )
-    # Name, op and role in cells of their own: text runs on one line would rely on the
-    # viewer's font being as wide as Graphviz measured, and a space between runs can vanish.
-    cells = [f"<TD>{ink(f'<B>{name}</B>')}</TD>"]
+    # The header is one bold run ("n = tanh"), the role word in a cell of its own: a space
+    # between two text runs relies on the viewer's font being as wide as Graphviz measured.
+    title = name
     if n.op is not None and n.role in ("operation", "output"):
-        cells.append(f"<TD>{ink('= ' + escape(op_text(n), 'html'))}</TD>")
+        title += " = " + escape(op_text(n), "html")
+    head = ink(f"<B>{title}</B>")
     role = _ROLE_WORDS[n.role]
     if role:
-        small = f'<FONT POINT-SIZE="8">{role}</FONT>'
-        cells.append(f"<TD>{ink(small)}</TD>")
-    head = (
-        '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1" ALIGN="CENTER"><TR>'
-        + "".join(cells)
-        + "</TR></TABLE>"
-    )
+        small = ink(f'<FONT POINT-SIZE="8">{role}</FONT>')
+        head = (
+            '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="0"><TR>'
+            f'<TD ALIGN="LEFT">{head}</TD><TD ALIGN="RIGHT">{small}</TD></TR></TABLE>'
+        )
     bg, fg = _grad_colour(n.grad, grad_scale)
     header_bg = "#ffffff" if faded else _HEADER[n.role]
     grad_bg = "#ffffff" if faded else bg
@@ -185,6 +184,16 @@ def _box_stmt(item: Item, graph: Graph, style: DotStyle, on: str | None, faded: 
             top = max(abs(p.grad) for p in params)
             lines.append(f"max |grad| of parameters {fmt(top, style.digits)}")
         tooltip = f"{scope or 'values outside any module scope'}: {counts}"
+    elif item.kind == "penalty":
+        title = penalty_name(graph, item.members)
+        member_set = set(item.members)
+        value = sum(
+            graph.nodes[i].data
+            for i in item.members
+            if any(e.destination not in member_set for e in graph.edges_from(i))
+        )
+        lines = [f"<B>{title}</B>", f"{len(members)} values", f"= {fmt(value, style.digits)}"]
+        tooltip = f"{title}: {len(members)} values computed from the parameters alone"
     elif item.kind == "hidden":
         lines = [f"<B>{len(members)} more values</B>", "not shown"]
         tooltip = f"{len(members)} values outside the part drawn"
@@ -347,6 +356,14 @@ def graph_dot(
     while stack:
         entries, pos, indent = stack.pop()
         if pos == len(entries):
+            boxes = [e.id for e in entries if isinstance(e, Item) and e.kind == "group"]
+            if stack and len(boxes) > 1 and len(boxes) == len(entries):
+                # Sibling module boxes (the neurons of a layer) side by side in name order:
+                # one rank, held in order by invisible edges.
+                out.append(f"{indent}{{rank=same; {'; '.join(boxes)}}}")
+                # Left to right is bottom to top in a left-to-right drawing.
+                chain = " -> ".join(boxes if style.direction in ("TB", "BT") else boxes[::-1])
+                out.append(f"{indent}{chain} [style=invis]")
             if stack:
                 out.append(f"{indent[:-2]}}}")
             continue

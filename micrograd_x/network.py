@@ -13,12 +13,21 @@ and the standard library.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from micrograd_x.graph import Graph
 
-__all__ = ["Column", "Connection", "NetworkView", "Unit", "natural_key", "network_view"]
+__all__ = [
+    "Column",
+    "Connection",
+    "NetworkView",
+    "Unit",
+    "natural_key",
+    "network_view",
+    "penalty_name",
+]
 
 UnitKind = Literal["input", "neuron", "penalty", "loss"]
 
@@ -167,7 +176,7 @@ def network_view(graph: Graph) -> NetworkView | None:
         The view, or ``None`` if the graph has no neurons (no scope holds parameters that feed
         a computation).
     """
-    nodes = graph.nodes
+    nodes, edges = graph.nodes, graph.edges
     adj = graph.adjoints()
     neuron = _neuron_of(graph)
     ops_of: dict[str, list[int]] = {}
@@ -201,7 +210,8 @@ def network_view(graph: Graph) -> NetworkView | None:
     for s, members in ops_of.items():
         for i in members:
             params, outside = [], []
-            for e in graph.edges_into(i):
+            for k in graph.edge_indices_into(i):
+                e = edges[k]
                 src = nodes[e.source]
                 if src.role == "parameter" and neuron[e.source] == s:
                     params.append(e.source)
@@ -237,7 +247,8 @@ def network_view(graph: Graph) -> NetworkView | None:
             from_net[i] = n.role != "parameter"
             from_params[i] = n.role == "parameter"
             continue
-        for e in graph.edges_into(i):
+        for k in graph.edge_indices_into(i):
+            e = edges[k]
             from_net[i] = from_net[i] or from_net[e.source]
             from_params[i] = from_params[i] or from_params[e.source]
     root = graph.root
@@ -353,7 +364,7 @@ def network_view(graph: Graph) -> NetworkView | None:
                 Unit(
                     f"c{len(columns)}u1",
                     "penalty",
-                    _penalty_name(graph, penalty),
+                    penalty_name(graph, penalty),
                     None,
                     None,
                     0.0,
@@ -376,7 +387,7 @@ def _unit_order(uid: str) -> tuple[int, int]:
     return int(c), int(u)
 
 
-def _penalty_name(graph: Graph, members: list[int]) -> str:
+def penalty_name(graph: Graph, members: Iterable[int]) -> str:
     """``L2 penalty`` if the terms square parameters (``p*p`` or ``p**2``), else ``penalty``."""
     for i in members:
         n = graph.nodes[i]

@@ -33,8 +33,9 @@ from micrograd_x.layout import (
 from micrograd_x.network import NetworkView, network_view
 from micrograd_x.view import (
     Collapse,
-    View,
     choose_view,
+    deepest_scope,
+    levels_within,
     nodes_around,
     nodes_near_output,
     partial_view,
@@ -255,20 +256,20 @@ def draw(
     if isinstance(out, Value) and not force and depth is None and around is None:
         total, scoped = _count(out)
         if total > max_layout_nodes and not scoped:
-            root = out
+            traced: list[Graph] = []
+
+            def graph_once(root: Value = out) -> Graph:
+                if not traced:
+                    traced.append(_walk_quickly(root)[0])
+                return traced[0]
+
+            style = DotStyle(
+                digits, label_limit, colour_flow, "TB" if direction == "auto" else direction
+            )
             return Drawing(
-                graph=lambda: walk(root)[0],
-                source=lambda: _graph_source(
-                    walk(root)[0],
-                    None,
-                    "auto",
-                    max_nodes,
-                    digits,
-                    label_limit,
-                    colour_flow,
-                    direction,
-                )[0],
-                members=lambda: {},
+                graph=graph_once,
+                source=lambda: _full_detail_source(graph_once(), style),
+                members=lambda: {n.id: (n.id,) for n in graph_once().nodes},
                 explanation=None,
                 caption=(),
                 visible_nodes=total,
@@ -325,6 +326,16 @@ def draw(
             f"call {name}.backward() to fill them"
         )
     flows = graph.flows()
+    if (
+        collapse == "auto"
+        and wrt is None
+        and not partial
+        and len(graph) > max_nodes
+        and deepest_scope(graph) == 0
+    ):
+        # A scope-less graph over the box budget: nothing to collapse by module, so draw the
+        # levels nearest the output that fit (collapse=None draws every value).
+        depth = levels_within(graph, max_nodes)
     if depth is not None or around is not None:
         if depth is not None:
             keep = nodes_near_output(graph, depth)
@@ -339,6 +350,11 @@ def draw(
             what = f"the values within {radius} edge{'s' if radius != 1 else ''} of {name}"
         v = partial_view(graph, keep, what, chain or frozenset(), flows)
         caption.append(f"{len(graph)} values; drawn: {what}")
+        if not partial:
+            caption.append(
+                f"over the box budget of {max_nodes}: collapse=None draws every value, "
+                "around=value draws the values near one"
+            )
     else:
         v = choose_view(graph, collapse, max_nodes, chain or frozenset(), flows)
         if v.depth:
@@ -391,21 +407,11 @@ draw_dot = draw
 """micrograd's name for :func:`draw`."""
 
 
-def _graph_source(
-    graph: Graph,
-    view: View | None,
-    collapse: Collapse,
-    max_nodes: int,
-    digits: int,
-    label_limit: int,
-    colour_flow: bool,
-    direction: str,
-) -> tuple[str, View]:
-    """The DOT text of a graph view with no highlight (for drawings refused before tracing)."""
-    v = view or choose_view(graph, collapse, max_nodes)
-    d = direction if direction != "auto" else ("LR" if v.depth else "TB")
+def _full_detail_source(graph: Graph, style: DotStyle) -> str:
+    """The DOT text of every value, with no highlight (for drawings refused before tracing)."""
+    view = choose_view(graph, None, len(graph))
     caption = ["edge label: local partial ∂(head)/∂(tail) · width: gradient flowing · dashed: none"]
-    return graph_dot(graph, v, DotStyle(digits, label_limit, colour_flow, d), caption), v
+    return graph_dot(graph, view, style, caption)
 
 
 def _path_colours(

@@ -8,9 +8,10 @@ alone, so it can be tested without Graphviz; :mod:`micrograd_x.dot_text` turns i
 Levels of detail: level 0 is every value; level ``d`` draws one box per module scope cut at
 depth ``d`` (``mlp.layer1.neuron3`` at depth 2 is ``mlp.layer1``). A coarser level never has
 more boxes than a finer one: in every collapsed level constants are left out (their users show
-their values), leaves used only by boxes are rolled up by role, and when more than
-:data:`MAX_TOP_LEVEL` values lie outside any scope (a loss over a batch, a penalty) they share
-one box. Imports :mod:`micrograd_x.graph` and the standard library.
+their values), leaves used only by boxes are rolled up by role, terms computed from parameters
+alone (an L2 penalty) share one box, and when more than :data:`MAX_TOP_LEVEL` other values lie
+outside any scope (a loss over a batch) they share one box. Imports :mod:`micrograd_x.graph`
+and the standard library.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ __all__ = [
     "box_counts",
     "choose_view",
     "deepest_scope",
+    "levels_within",
     "nodes_around",
     "nodes_near_output",
     "partial_view",
+    "penalty_terms",
 ]
 
 Collapse = Literal["auto"] | int | None
@@ -42,7 +45,7 @@ Collapse = Literal["auto"] | int | None
 MAX_TOP_LEVEL = 8
 """In collapsed levels, more values than this outside any scope share one box."""
 
-Kind = Literal["node", "group", "rollup", "hidden"]
+Kind = Literal["node", "group", "rollup", "hidden", "penalty"]
 
 
 @dataclass(slots=True)
@@ -52,7 +55,8 @@ class Item:
     Attributes:
         id: The DOT id: ``v3`` for a single value (its trace id), ``g0`` for a module scope or
             the top-level values, ``r0`` for rolled-up leaves, ``h0`` for what is not shown.
-        kind: ``"node"``, ``"group"``, ``"rollup"`` or ``"hidden"``.
+        kind: ``"node"``, ``"group"``, ``"rollup"``, ``"hidden"`` or ``"penalty"`` (the
+            terms computed from parameters alone, such as an L2 penalty, folded together).
         members: The indices of the values it stands for, in topological order.
         scope: The module scope of a node or group (``""`` for the top-level group).
         clusters: The scopes (outermost first) of the dashed clusters it is drawn in.
@@ -132,11 +136,30 @@ def deepest_scope(graph: Graph) -> int:
     return max((n.scope.count(".") + 1 for n in graph.nodes if n.scope), default=0)
 
 
-def _merge_top(graph: Graph) -> bool:
+def penalty_terms(graph: Graph) -> set[int]:
+    """The values outside any scope computed from parameters (and constants) alone.
+
+    An L2 penalty ``λ·Σp²`` is such a set; collapsed levels fold it into one box.
+    """
+    terms: set[int] = set()
+    for n in graph.nodes:
+        if n.scope is not None or n.role != "operation":
+            continue
+        sources = [graph.nodes[e.source] for e in graph.edges_into(n.index)]
+        alone = all(s.role in ("parameter", "constant") or s.index in terms for s in sources)
+        if alone and any(s.role == "parameter" or s.index in terms for s in sources):
+            terms.add(n.index)
+    return terms if len(terms) > 1 else set()
+
+
+def _merge_top(graph: Graph, penalty: set[int]) -> bool:
     top = sum(
         1
         for n in graph.nodes
-        if n.scope is None and n.role == "operation" and n.index != graph.root
+        if n.scope is None
+        and n.role == "operation"
+        and n.index != graph.root
+        and n.index not in penalty
     )
     return top > MAX_TOP_LEVEL
 
@@ -146,13 +169,16 @@ def _group_keys(graph: Graph, depth: int) -> list[Key]:
     root = graph.root
     if not depth:
         return [("node", n.id) for n in graph.nodes]
-    merge_top = _merge_top(graph)
+    penalty = penalty_terms(graph)
+    merge_top = _merge_top(graph, penalty)
     cut: dict[str, Key] = {}
     keys: list[Key] = []
     for n in graph.nodes:
         scope = n.scope
         if n.role == "constant" and n.index != root:
             keys.append(_DROP)
+        elif n.index in penalty:
+            keys.append(("penalty",))
         elif scope is not None and n.index != root:
             key = cut.get(scope)
             if key is None:
@@ -221,6 +247,8 @@ def _build(
             elif key[0] == "hidden":
                 item = Item(f"h{n_hidden}", "hidden", [], None)
                 n_hidden += 1
+            elif key[0] == "penalty":
+                item = Item("p0", "penalty", [], None)
             else:
                 item = Item(f"r{n_rollups}", "rollup", [], None)
                 n_rollups += 1
@@ -299,6 +327,34 @@ def nodes_near_output(graph: Graph, levels: int) -> set[int]:
                     nxt.append(e.source)
         frontier = nxt
     return seen
+
+
+def levels_within(graph: Graph, budget: int, width: int = 6) -> int:
+    """The most levels nearest the output whose partial view has at most ``budget`` boxes.
+
+    At least 1 (the output alone); the boxes counted are the values kept, the constants they
+    use, and the one box for the values not shown. A level of more than ``width`` values is
+    not added either (side by side, they would not fit a notebook's width).
+    """
+    best = 1
+    size = 0
+    for k in range(1, len(graph) + 1):
+        keep = nodes_near_output(graph, k)
+        if len(keep) == size:  # the whole graph is in
+            break
+        if len(keep) - size > width:
+            break
+        size = len(keep)
+        constants = {
+            e.source
+            for i in keep
+            for e in graph.edges_into(i)
+            if graph.nodes[e.source].role == "constant" and e.source not in keep
+        }
+        if len(keep) + len(constants) + (len(keep) < len(graph)) > budget:
+            break
+        best = k
+    return best
 
 
 def nodes_around(graph: Graph, node: int, radius: int) -> set[int]:

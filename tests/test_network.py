@@ -257,6 +257,7 @@ def test_drawing_leaves_no_reference_cycles() -> None:
             lambda: draw(loss),
             lambda: draw(loss, view="graph"),
             lambda: draw(o, depth=2),
+            lambda: draw(o, max_layout_nodes=3),  # refused before tracing, traced on demand
         ):
             d = make()
             assert d.source

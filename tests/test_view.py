@@ -19,9 +19,11 @@ from micrograd_x.view import (
     box_counts,
     choose_view,
     deepest_scope,
+    levels_within,
     nodes_around,
     nodes_near_output,
     partial_view,
+    penalty_terms,
 )
 
 
@@ -147,13 +149,25 @@ def test_around_keeps_the_values_within_the_radius() -> None:
         draw(y, depth=0)
 
 
-def test_scope_less_graphs_over_the_budget_say_how_to_draw_a_part() -> None:
+def test_scope_less_graphs_over_the_budget_draw_the_levels_that_fit() -> None:
     _, y = chain(60)
+    g = trace(y)
     d = draw(y)
-    assert d.level == "full detail"
+    assert d.level == "the 39 levels nearest the output"  # 39 values and the box of the rest
+    assert d.visible_nodes == 40 and levels_within(g, 40) == 39
+    assert any("collapse=None draws every value" in c for c in d.caption)
+    full = draw(y, collapse=None)
+    assert full.level == "full detail" and full.visible_nodes == 61
     assert any(
-        "over the box budget of 40: draw a part with depth= or around=" in c for c in d.caption
+        "over the box budget of 40: draw a part with depth= or around=" in c for c in full.caption
     )
+    # Constants count against the budget too.
+    x = Value(0.5, label="x")
+    z = x
+    for _ in range(30):
+        z = z * 0.9 + 0.1
+    k = levels_within(trace(z), 10)
+    assert draw(z, max_nodes=10).visible_nodes <= 10 < draw(z, depth=k + 1).visible_nodes
 
 
 def test_a_huge_scope_less_graph_is_refused_before_tracing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,3 +191,40 @@ def test_a_neuron_built_with_dot_is_one_node() -> None:
     out = dot(w, x, Parameter(0.1, label="b")).tanh()
     g = trace(out)
     assert len(g) == 7 and box_counts(g) == {0: 7}
+
+
+def test_penalty_terms_fold_into_one_box_at_every_collapsed_level() -> None:
+    from micrograd_x.train import make_loss_fn
+
+    model = MLP(2, [3, 1], seed=0)
+    loss, _ = make_loss_fn("mse", l2=0.01)(model, [[0.5, -1.0], [1.0, 2.0]], [1.0, -1.0])
+    loss.backward()
+    g = trace(loss)
+    params = {n.index for n in g.nodes if n.role == "parameter"}
+    terms = penalty_terms(g)
+    # p*p for each parameter, their sum and its product with λ: built from parameters alone.
+    assert len(terms) >= len(params) + 1
+    for i in terms:
+        assert g.nodes[i].scope is None
+        assert all(
+            e.source in params | terms or g.nodes[e.source].role == "constant"
+            for e in g.edges_into(i)
+        )
+    counts = box_counts(g)
+    for depth in range(1, deepest_scope(g) + 1):
+        v = choose_view(g, depth, 40)
+        boxes = [it for it in v.items if it.kind == "penalty"]
+        assert len(boxes) == 1 and set(boxes[0].members) == terms
+        assert len(v.items) == counts[depth]
+    d = draw(loss, view="graph", collapse=1)
+    assert "<B>L2 penalty</B>" in d.source
+
+
+def test_levels_wider_than_a_notebook_are_not_added() -> None:
+    xs = [Value(float(k), label=f"x{k}") for k in range(10)]
+    out = vsum([x.tanh() for x in xs])
+    out.backward()
+    g = trace(out)
+    assert levels_within(g, 40) == 1  # the ten tanh values side by side would be too wide
+    assert levels_within(g, 40, width=10) == 3  # then everything fits
+    assert draw(out, max_nodes=20).visible_nodes == 2  # the output and the box of the rest
