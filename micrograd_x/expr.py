@@ -245,9 +245,13 @@ class Program:
     def evaluate(self, env: Mapping[str, Value | float]) -> Value:
         """Build the expression's graph.
 
+        Every node an operator or a call makes is labelled with its source text, one line of
+        at most :data:`MAX_LABEL` characters (``w1*x1``, ``tanh(w*x + b)``).
+
         Args:
             env: A ``Value`` (used as is, so its gradient can be read after backward) or a
-                number (wrapped in an unlabelled leaf) per variable; extra names are ignored.
+                number (wrapped in a leaf labelled with the variable's name) per variable; extra
+                names are ignored.
 
         Returns:
             The output node. An expression of numbers only gives a constant node.

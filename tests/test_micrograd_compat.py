@@ -484,6 +484,21 @@ def test_draw_names_intermediate_nodes_after_their_source(tmp_path: Path) -> Non
     }
 
 
+def test_long_source_labels_keep_both_ends_and_stay_distinct() -> None:
+    from micrograd_x.expr import MAX_LABEL, parse
+
+    text = " + ".join(f"w{i}*x{i}" for i in range(1, 9))
+    program = parse(text.replace(" + ", " +\t  "))  # odd spacing is collapsed
+    root = program.evaluate({name: 1.0 for name in program.variables})
+    sums = [n for n in topological_order(root) if n.op is not None and n.op.name == "add"]
+    labels = [n.label or "" for n in sums]
+    assert len(set(labels)) == len(labels) == 7
+    assert all(len(label) <= MAX_LABEL for label in labels)
+    assert labels[0] == "w1*x1 + w2*x2"
+    assert root.label is not None and root.label.startswith("w1*x1 + w2")
+    assert root.label.endswith("w8*x8") and "…" in root.label
+
+
 def test_a_parameter_given_by_position_says_how_to_name_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
