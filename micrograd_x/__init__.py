@@ -4,6 +4,11 @@ Every ``Value`` records its op, its inputs in order and the local partial deriva
 with respect to each input; ``backward`` applies the chain rule over those stored partials.
 This package root re-exports the public API; the core (``ops``, ``engine``) needs only the
 standard library.
+
+``from micrograd_x import *`` binds the names in ``__all__``, which shadow no builtin and are not
+too generic to collide with a notebook's variables: ``micrograd_x.sum`` (n-ary Σ), the functional
+``micrograd_x.grad`` and the datasets module ``micrograd_x.data`` are reached by their qualified
+names (or imported by name).
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from micrograd_x.engine import (
     dot,
     gradients,
     name_scope,
-    sum,
     topological_order,
     zero_grad,
 )
+
+# Re-exported, but kept out of __all__ (see the module docstring).
+from micrograd_x.engine import sum as sum
 from micrograd_x.graph import Graph, trace
 from micrograd_x.ops import (
     DomainError,
@@ -40,10 +47,12 @@ from micrograd_x.ops import (
     sqrt,
     tanh,
 )
-from micrograd_x.transforms import grad, hessian, value_and_grad
+from micrograd_x.transforms import grad as grad
+from micrograd_x.transforms import hessian, value_and_grad
 
 if TYPE_CHECKING:
-    from micrograd_x import data, forward, init, losses, nn, optim, replay, serialize, train
+    from micrograd_x import data as data
+    from micrograd_x import forward, init, losses, nn, optim, replay, serialize, train
     from micrograd_x.chainrule import explain
     from micrograd_x.explore import explore
     from micrograd_x.forward import jacobian, jvp
@@ -63,7 +72,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "fit": ("micrograd_x.train", "fit"),
     # Lazy too, so `python -m micrograd_x.render` runs a module the package has not imported.
     "draw": ("micrograd_x.render", "draw"),
-    "draw_dot": ("micrograd_x.render", "draw_dot"),
+    "draw_dot": ("micrograd_x.render", "draw_dot"),  # micrograd's lecture name for draw
     "explain": ("micrograd_x.chainrule", "explain"),
     "explore": ("micrograd_x.explore", "explore"),
     # Forward mode. (The PyTorch bridge, micrograd_x.export, needs torch, an optional extra:
@@ -77,7 +86,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 def __getattr__(name: str) -> Any:
     target = _LAZY.get(name)
     if target is None:
-        raise AttributeError(f"module 'micrograd_x' has no attribute {name!r}")
+        hint = ""
+        if not name.startswith("__"):
+            import difflib
+
+            close = difflib.get_close_matches(name, __dir__(), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+        raise AttributeError(f"module 'micrograd_x' has no attribute {name!r}{hint}")
     module = importlib.import_module(target[0])
     value = module if target[1] is None else getattr(module, target[1])
     globals()[name] = value
@@ -90,6 +105,7 @@ def __dir__() -> list[str]:
 
 __version__ = "0.1.0"
 
+# Not exported by `import *`: sum (the builtin's name), grad and data (too generic).
 __all__ = [
     "MLP",
     "DomainError",
@@ -106,7 +122,6 @@ __all__ = [
     "backward",
     "constant",
     "cos",
-    "data",
     "dot",
     "draw",
     "draw_dot",
@@ -116,8 +131,6 @@ __all__ = [
     "explain",
     "explore",
     "fit",
-    "forward",
-    "grad",
     "gradients",
     "hessian",
     "init",
@@ -134,7 +147,6 @@ __all__ = [
     "sigmoid",
     "sin",
     "sqrt",
-    "sum",
     "tanh",
     "topological_order",
     "trace",

@@ -24,6 +24,11 @@ _LIST_FACTORS = 12
 """…with at most this many local partials in all."""
 
 
+def _operand(name: str) -> str:
+    """A name in ``∂a/∂b``, parenthesized when it is an expression (``∂(w1*x1 + b)``)."""
+    return f"({name})" if any(c in name for c in " +-*/^(") else name
+
+
 @dataclass(frozen=True, slots=True)
 class Factor:
     """One local partial on a path: d(output)/d(input) along one edge.
@@ -45,8 +50,8 @@ class Factor:
 
     def symbol(self, context: Context = "text", name_limit: int | None = None) -> str:
         """``∂out/∂in``, with the names escaped for ``context`` and cut to ``name_limit``."""
-        out = one_line(self.output, context, name_limit)
-        s = f"∂{out}/∂{one_line(self.input, context, name_limit)}"
+        out = _operand(one_line(self.output, context, name_limit))
+        s = f"∂{out}/∂{_operand(one_line(self.input, context, name_limit))}"
         return f"{s} (arg {self.index + 1})" if self.repeated else s
 
 

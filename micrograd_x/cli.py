@@ -153,7 +153,7 @@ def _draw(args: argparse.Namespace, out: TextIO) -> int:
     leaves = _leaves(program, _at_points(args.at))
     wrt = _wrt(program, args.wrt)
     root = _evaluate(program, leaves)
-    if not root.is_leaf and root.label is None:
+    if not root.is_leaf:  # the inner nodes are named after their source text (w1*x1)
         root.label = "out"
     try:
         root.backward()

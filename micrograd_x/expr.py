@@ -22,6 +22,8 @@ Functions are the engine's ops without operator syntax: every unary op of the re
 ``log``, ``tanh``, ``relu``, ``leaky_relu(x, slope=0.2)``, ...), ``max(a, b)``, ``min(a, b)`` and
 n-ary ``sum(a, b, ...)``. A number is a constant; a sub-expression of numbers only is folded to
 one number (so ``x ** (1/2)`` has the number exponent 0.5); a name is a variable, a labelled leaf.
+Every node an operator or a call makes is labelled with its source text (``w1*x1``), so diagrams
+and chain-rule tables name it as the expression does.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from micrograd_x.engine import Value, apply, constant
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_LABEL",
     "ExpressionError",
     "ParseError",
     "Program",
@@ -46,6 +49,9 @@ MAX_DEPTH = 100
 
 _OPERATOR_OPS = frozenset({"neg", "pow", "const"})
 """Unary ops written with operators (``-x``, ``x ** k``) or not applicable (constants)."""
+
+MAX_LABEL = 32
+"""Longest node label taken from the source text; longer text keeps both ends around a "…"."""
 
 _BINARY_FUNCTIONS = ("max", "min")
 _NARY_FUNCTIONS = ("sum",)
@@ -191,6 +197,7 @@ class _Instr:
     name: str = ""
     nargs: int = 0
     params: tuple[tuple[str, float], ...] = ()
+    label: str = ""  # the source text of the sub-expression, for the node it makes
 
 
 _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow"}
@@ -238,9 +245,13 @@ class Program:
     def evaluate(self, env: Mapping[str, Value | float]) -> Value:
         """Build the expression's graph.
 
+        Every node an operator or a call makes is labelled with its source text, one line of
+        at most :data:`MAX_LABEL` characters (``w1*x1``, ``tanh(w*x + b)``).
+
         Args:
             env: A ``Value`` (used as is, so its gradient can be read after backward) or a
-                number (wrapped in an unlabelled leaf) per variable; extra names are ignored.
+                number (wrapped in a leaf labelled with the variable's name) per variable; extra
+                names are ignored.
 
         Returns:
             The output node. An expression of numbers only gives a constant node.
@@ -266,15 +277,15 @@ class Program:
                 stack.append(env_values[ins.name])
             elif kind == "neg":
                 a = stack.pop()
-                stack.append(-a)
+                stack.append(_labelled(-a, ins.label))
             elif kind == "bin":
                 b = stack.pop()
                 a = stack.pop()
-                stack.append(_binary(ins.name, a, b))
+                stack.append(_labelled(_binary(ins.name, a, b), ins.label))
             else:
                 args = stack[len(stack) - ins.nargs :]
                 del stack[len(stack) - ins.nargs :]
-                stack.append(_call(ins.name, args, dict(ins.params)))
+                stack.append(_labelled(_call(ins.name, args, dict(ins.params)), ins.label))
         (out,) = stack
         return out if isinstance(out, Value) else constant(out)
 
@@ -292,6 +303,28 @@ class Program:
                 f"({', '.join(self.variables)}), got {len(args)}"
             )
         return self.evaluate(dict(zip(self.variables, args)))
+
+
+def _labelled(out: Value | float, label: str) -> Value | float:
+    # A node this instruction made gets the source text; a leaf passed through (``+x``) keeps its
+    # own name, and a folded number has no node.
+    if isinstance(out, Value) and out.label is None and not out.is_leaf:
+        out.label = label
+    return out
+
+
+def _source_label(text: str) -> str:
+    """The node label for a sub-expression's source text: one line, at most MAX_LABEL long.
+
+    Long text keeps its start and its end (``a*b + c*d + … + y*z``): the nodes of a long sum
+    share their start, so the end tells them apart.
+    """
+    label = " ".join(_printable(text).split())
+    if len(label) <= MAX_LABEL:
+        return label
+    head = (MAX_LABEL - 1) // 2
+    tail = MAX_LABEL - 1 - head
+    return f"{label[:head].rstrip()}…{label[-tail:].lstrip()}"
 
 
 def _names(names: Sequence[str]) -> str:
@@ -356,6 +389,14 @@ class _Parser:
             raise self.error(f"expected {symbol!r} {context}, found {_describe(self.tok)}")
         self.i += 1
 
+    def end(self) -> int:
+        """The index just past the last token read (the end of the sub-expression just parsed)."""
+        last = self.tokens[self.i - 1]
+        return last.pos + len(last.text)
+
+    def label(self, start: int) -> str:
+        return _source_label(self.text[start : self.end()])
+
     def enter(self, pos: int) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -380,20 +421,22 @@ class _Parser:
         return f"unexpected {_describe(t)}"
 
     def expr(self) -> None:
+        start = self.tok.pos
         self.term()
         while self.is_op("+", "-"):
             t = self.tok
             self.i += 1
             self.term()
-            self.code.append(_Instr("bin", t.pos, name=_BINARY[t.text]))
+            self.code.append(_Instr("bin", t.pos, name=_BINARY[t.text], label=self.label(start)))
 
     def term(self) -> None:
+        start = self.tok.pos
         self.unary()
         while self.is_op("*", "/"):
             t = self.tok
             self.i += 1
             self.unary()
-            self.code.append(_Instr("bin", t.pos, name=_BINARY[t.text]))
+            self.code.append(_Instr("bin", t.pos, name=_BINARY[t.text], label=self.label(start)))
 
     def unary(self) -> None:
         if self.is_op("-", "+"):
@@ -403,11 +446,12 @@ class _Parser:
             self.unary()
             self.depth -= 1
             if t.text == "-":
-                self.code.append(_Instr("neg", t.pos))
+                self.code.append(_Instr("neg", t.pos, label=self.label(t.pos)))
         else:
             self.power()
 
     def power(self) -> None:
+        start = self.tok.pos
         self.primary()
         if self.is_op("**", "^"):
             t = self.tok
@@ -415,7 +459,7 @@ class _Parser:
             self.enter(t.pos)
             self.unary()
             self.depth -= 1
-            self.code.append(_Instr("bin", t.pos, name="pow"))
+            self.code.append(_Instr("bin", t.pos, name="pow", label=self.label(start)))
 
     def primary(self) -> None:
         t = self.tok
@@ -452,10 +496,10 @@ class _Parser:
         open_pos = self.tok.pos
         self.i += 1
         self.enter(open_pos)
-        nargs = 0
+        args: list[str] = []  # the positional arguments' source text
         params: dict[str, float] = {}
         while not self.is_op(")") and self.tok.kind != "end":
-            if nargs or params:
+            if args or params:
                 self.expect(",", f"between the arguments of {name.text}()")
             if self.tok.kind == "name" and self.peek(1).text == "=":
                 self.keyword(op, params)
@@ -464,15 +508,23 @@ class _Parser:
             elif self.tok.kind == "end":
                 break
             else:
+                start = self.tok.pos
                 self.expr()
-                nargs += 1
+                args.append(self.text[start : self.end()].strip())
         if not self.is_op(")"):
             raise self.error(f"expected ')' to close {name.text}( at column {open_pos + 1}")
         self.i += 1
         self.depth -= 1
-        self.check_arity(op, nargs, name)
+        self.check_arity(op, args, name)
         self.code.append(
-            _Instr("call", name.pos, name=op.name, nargs=nargs, params=tuple(params.items()))
+            _Instr(
+                "call",
+                name.pos,
+                name=op.name,
+                nargs=len(args),
+                params=tuple(params.items()),
+                label=self.label(name.pos),
+            )
         )
 
     def keyword(self, op: ops.Op, params: dict[str, float]) -> None:
@@ -492,15 +544,43 @@ class _Parser:
         params[key.text] = sign * self.tok.number
         self.i += 1
 
-    def check_arity(self, op: ops.Op, nargs: int, name: _Token) -> None:
+    def check_arity(self, op: ops.Op, args: list[str], name: _Token) -> None:
+        nargs = len(args)
         if op.arity is None:
             if nargs == 0:
                 raise self.error(f"{op.name}() needs at least one argument", name.pos)
         elif nargs != op.arity:
-            raise self.error(
-                f"{op.name}() takes {op.arity} argument{'s' if op.arity > 1 else ''}, got {nargs}",
-                name.pos,
-            )
+            takes = f"{op.name}() takes {op.arity} argument{'s' if op.arity > 1 else ''}"
+            extra = args[op.arity :]
+            if extra and len(extra) <= len(op.params):
+                # A parameter given by position, as in Python's leaky_relu(x, 0.1): name it.
+                named = ", ".join(op.params)
+                fix = ", ".join(
+                    args[: op.arity]
+                    + [f"{p}={v if _is_number(v) else 'NUMBER'}" for p, v in zip(op.params, extra)]
+                )
+                raise self.error(
+                    f"{takes}; {_plural('its parameter', len(op.params))} {named} "
+                    f"{'is a number' if len(op.params) == 1 else 'are numbers'} given by name: "
+                    f"write {op.name}({fix})",
+                    name.pos,
+                )
+            raise self.error(f"{takes}, got {nargs}", name.pos)
+
+
+def _plural(word: str, n: int) -> str:
+    return word if n == 1 else f"{word}s"
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` is a signed number, as a keyword parameter takes it."""
+    try:
+        kinds = [t.kind for t in _tokens(text)]
+    except ParseError:
+        return False
+    if kinds[0] == "op" and text.lstrip()[0] in "+-":
+        kinds = kinds[1:]
+    return kinds == ["num", "end"]
 
 
 def _describe(t: _Token) -> str:

@@ -1,7 +1,13 @@
-"""Weight and bias initializers, always drawn from an explicit seed or generator.
+"""Weight and bias initializers, drawn from a seed, a generator, or Python's ``random``.
 
 Each initializer returns plain floats for a neuron with ``fan_in`` inputs in a layer of
 ``fan_out`` neurons; :mod:`micrograd_x.nn` wraps them in ``Parameter`` nodes.
+
+Seeding, as micrograd: with no seed (``seed=None``, the default) the numbers come from Python's
+global ``random`` module, so ``random.seed(1337)`` makes a run reproducible and two unseeded
+models differ. An explicit integer seed (a fresh ``numpy.random.default_rng(seed)``), a
+``random.Random`` or a ``numpy.random.Generator`` gives the same numbers every time, bit for bit,
+and leaves the global ``random`` state alone.
 Imports: the standard library and numpy only.
 """
 
@@ -33,8 +39,8 @@ __all__ = [
 ]
 
 
-SeedLike: TypeAlias = int | random.Random | np.random.Generator
-"""What every ``seed`` argument accepts."""
+SeedLike: TypeAlias = int | random.Random | np.random.Generator | None
+"""What every ``seed`` argument accepts; ``None`` draws from Python's global ``random``."""
 
 
 class Sampler:
@@ -42,10 +48,11 @@ class Sampler:
 
     Wraps a ``random.Random`` or a ``numpy.random.Generator`` (an integer seed makes a
     ``numpy.random.default_rng(seed)``), so every initializer works with all three and the same
-    seed always gives the same numbers, bit for bit.
+    seed always gives the same numbers, bit for bit. ``None`` draws from Python's global
+    ``random`` module at each draw, as micrograd does: ``random.seed`` reproduces the numbers.
 
     Args:
-        seed: An integer seed, a ``random.Random`` or a ``numpy.random.Generator``.
+        seed: ``None``, an integer seed, a ``random.Random`` or a ``numpy.random.Generator``.
 
     Raises:
         TypeError: If ``seed`` is none of these.
@@ -55,9 +62,12 @@ class Sampler:
     __slots__ = ("_np", "_py")
 
     def __init__(self, seed: SeedLike) -> None:
+        # Neither set: the global ``random`` module, read at each draw so random.seed applies.
         self._py: random.Random | None = None
         self._np: np.random.Generator | None = None
-        if isinstance(seed, random.Random):
+        if seed is None:
+            pass
+        elif isinstance(seed, random.Random):
             self._py = seed
         elif isinstance(seed, np.random.Generator):
             self._np = seed
@@ -67,7 +77,7 @@ class Sampler:
             self._np = np.random.default_rng(int(seed))
         else:
             raise TypeError(
-                "seed: expected an int, a random.Random or a numpy.random.Generator, "
+                "seed: expected None, an int, a random.Random or a numpy.random.Generator, "
                 f"got {type(seed).__name__} {seed!r}"
             )
 
@@ -75,18 +85,21 @@ class Sampler:
         """``count`` floats drawn uniformly from ``[low, high)``."""
         if self._np is not None:
             return [float(v) for v in self._np.uniform(low, high, count)]
-        assert self._py is not None
-        return [self._py.uniform(low, high) for _ in range(count)]
+        draw = random.uniform if self._py is None else self._py.uniform
+        return [draw(low, high) for _ in range(count)]
 
     def normal(self, mean: float, std: float, count: int) -> list[float]:
         """``count`` floats drawn from the normal distribution N(mean, std²)."""
         if self._np is not None:
             return [float(v) for v in self._np.normal(mean, std, count)]
-        assert self._py is not None
-        return [self._py.normalvariate(mean, std) for _ in range(count)]
+        draw = random.normalvariate if self._py is None else self._py.normalvariate
+        return [draw(mean, std) for _ in range(count)]
 
     def __repr__(self) -> str:
-        src = "random.Random" if self._py is not None else "numpy.random.Generator"
+        if self._np is not None:
+            src = "numpy.random.Generator"
+        else:
+            src = "random" if self._py is None else "random.Random"
         return f"Sampler({src})"
 
 
@@ -94,7 +107,8 @@ def as_sampler(seed: SeedLike | Sampler) -> Sampler:
     """Return ``seed`` itself if it is a :class:`Sampler`, else a new sampler drawing from it.
 
     Args:
-        seed: An integer seed, a ``random.Random``, a ``numpy.random.Generator`` or a sampler.
+        seed: ``None`` (Python's global ``random``), an integer seed, a ``random.Random``, a
+            ``numpy.random.Generator`` or a sampler.
 
     Returns:
         A sampler. Passing the same generator object twice continues its stream.
@@ -123,7 +137,7 @@ def _check(name: str, fan_in: int, fan_out: int, count: int | None) -> int:
 
 
 def xavier(
-    fan_in: int, fan_out: int = 1, seed: SeedLike | Sampler = 0, count: int | None = None
+    fan_in: int, fan_out: int = 1, seed: SeedLike | Sampler = None, count: int | None = None
 ) -> list[float]:
     """The seed lesson's Xavier initialization: ``U[-1/√n, 1/√n]`` with ``n = fan_in``.
 
@@ -132,7 +146,7 @@ def xavier(
     Args:
         fan_in: The number of inputs to the neuron, n.
         fan_out: Unused (kept so every initializer has the same signature).
-        seed: The source of randomness.
+        seed: The source of randomness (``None``: Python's global ``random``).
         count: How many values to draw (default ``fan_in``).
 
     Returns:
@@ -147,14 +161,14 @@ def xavier(
 
 
 def xavier_normalized(
-    fan_in: int, fan_out: int = 1, seed: SeedLike | Sampler = 0, count: int | None = None
+    fan_in: int, fan_out: int = 1, seed: SeedLike | Sampler = None, count: int | None = None
 ) -> list[float]:
     """Normalized Xavier (Glorot uniform): ``U[-√6/√(n+m), √6/√(n+m)]``.
 
     Args:
         fan_in: The number of inputs to the neuron, n.
         fan_out: The number of neurons in the layer (outputs of the layer), m.
-        seed: The source of randomness.
+        seed: The source of randomness (``None``: Python's global ``random``).
         count: How many values to draw (default ``fan_in``).
 
     Returns:
@@ -171,7 +185,7 @@ def xavier_normalized(
 def he_normal(
     fan_in: int,
     fan_out: int = 1,
-    seed: SeedLike | Sampler = 0,
+    seed: SeedLike | Sampler = None,
     count: int | None = None,
     gain: float = math.sqrt(2.0),
 ) -> list[float]:
@@ -182,7 +196,7 @@ def he_normal(
     Args:
         fan_in: The number of inputs to the neuron.
         fan_out: Unused (kept so every initializer has the same signature).
-        seed: The source of randomness.
+        seed: The source of randomness (``None``: Python's global ``random``).
         count: How many values to draw (default ``fan_in``).
         gain: The activation's gain.
 
@@ -199,7 +213,7 @@ def he_normal(
 def he_uniform(
     fan_in: int,
     fan_out: int = 1,
-    seed: SeedLike | Sampler = 0,
+    seed: SeedLike | Sampler = None,
     count: int | None = None,
     gain: float = math.sqrt(2.0),
 ) -> list[float]:
@@ -210,7 +224,7 @@ def he_uniform(
     Args:
         fan_in: The number of inputs to the neuron.
         fan_out: Unused (kept so every initializer has the same signature).
-        seed: The source of randomness.
+        seed: The source of randomness (``None``: Python's global ``random``).
         count: How many values to draw (default ``fan_in``).
         gain: The activation's gain.
 
@@ -228,7 +242,7 @@ def he_uniform(
 def uniform(
     fan_in: int,
     fan_out: int = 1,
-    seed: SeedLike | Sampler = 0,
+    seed: SeedLike | Sampler = None,
     count: int | None = None,
     low: float = -1.0,
     high: float = 1.0,
@@ -238,7 +252,7 @@ def uniform(
     Args:
         fan_in: The number of inputs to the neuron.
         fan_out: Unused (kept so every initializer has the same signature).
-        seed: The source of randomness.
+        seed: The source of randomness (``None``: Python's global ``random``).
         count: How many values to draw (default ``fan_in``).
         low: The lower bound.
         high: The upper bound.
@@ -258,7 +272,7 @@ def uniform(
 def normal(
     fan_in: int,
     fan_out: int = 1,
-    seed: SeedLike | Sampler = 0,
+    seed: SeedLike | Sampler = None,
     count: int | None = None,
     std: float = 1.0,
 ) -> list[float]:
@@ -267,7 +281,7 @@ def normal(
     Args:
         fan_in: The number of inputs to the neuron.
         fan_out: Unused (kept so every initializer has the same signature).
-        seed: The source of randomness.
+        seed: The source of randomness (``None``: Python's global ``random``).
         count: How many values to draw (default ``fan_in``).
         std: The standard deviation.
 
@@ -284,7 +298,7 @@ def normal(
 
 
 def zeros(
-    fan_in: int = 1, fan_out: int = 1, seed: SeedLike | Sampler = 0, count: int | None = None
+    fan_in: int = 1, fan_out: int = 1, seed: SeedLike | Sampler = None, count: int | None = None
 ) -> list[float]:
     """All zeros (the usual bias initialization); draws nothing from ``seed``.
 
@@ -311,7 +325,7 @@ def constant(value: float) -> Initializer:
     v = float(value)
 
     def init(
-        fan_in: int = 1, fan_out: int = 1, seed: SeedLike | Sampler = 0, count: int | None = None
+        fan_in: int = 1, fan_out: int = 1, seed: SeedLike | Sampler = None, count: int | None = None
     ) -> list[float]:
         return [v] * _check("constant", fan_in, fan_out, count)
 

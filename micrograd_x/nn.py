@@ -3,6 +3,12 @@
 A neuron is the seed lesson's unit: weighted inputs plus a bias (one ``dot`` node) through an
 activation. Every module builds its parameters and its forward nodes inside its name scope, so
 diagrams can group them (``mlp.layer1.neuron3``). No derivative is declared here.
+
+Defaults, as micrograd: a ``Neuron`` or ``Layer`` is relu unless told otherwise (micrograd's
+``nonlin=True``); an ``MLP`` has relu hidden layers and a linear output layer. micrograd's
+``nonlin=`` keyword is accepted (``nonlin=False`` is linear). With no ``seed`` the weights come from
+Python's ``random`` (``random.seed`` reproduces a model, two unseeded models differ); an explicit
+seed gives the same model every time (see :mod:`micrograd_x.init`).
 Imports: the standard library, :mod:`micrograd_x.engine` and :mod:`micrograd_x.init`.
 """
 
@@ -21,6 +27,7 @@ from micrograd_x.init import Initializer, Sampler, SeedLike
 
 __all__ = [
     "ACTIVATIONS",
+    "DEFAULT_ACTIVATION",
     "MAX_CONFIG_PARAMETERS",
     "MLP",
     "Activation",
@@ -48,6 +55,40 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "linear": None,
 }
 """Activations by name; ``"linear"`` (or ``None``) adds no node."""
+
+DEFAULT_ACTIVATION = "relu"
+"""The activation of a ``Neuron``, a ``Layer`` and an MLP's hidden layers when none is given."""
+
+
+class _Default(str):
+    """The default activation's name, marked so a conflicting ``nonlin=`` can be told apart."""
+
+    __slots__ = ()
+
+
+_DEFAULT = _Default(DEFAULT_ACTIVATION)
+
+
+def _choose_activation(module: str, activation: Activation, nonlin: object) -> Activation:
+    """Apply micrograd's ``nonlin=`` keyword (``True``: relu, ``False``: linear)."""
+    if isinstance(activation, bool):
+        raise TypeError(
+            f"{module}: activation is a name, None or a function, got {activation!r}; "
+            f"micrograd's flag is a keyword here: nonlin={activation!r}"
+        )
+    if nonlin is None:
+        return DEFAULT_ACTIVATION if activation is _DEFAULT else activation  # a plain str
+    if not isinstance(nonlin, bool):
+        raise TypeError(
+            f"{module}: nonlin must be True (relu) or False (linear), got "
+            f"{type(nonlin).__name__} {nonlin!r}"
+        )
+    if activation is not _DEFAULT:
+        raise TypeError(
+            f"{module}: give activation={activation!r} or micrograd's nonlin={nonlin!r}, not both"
+        )
+    return DEFAULT_ACTIVATION if nonlin else None
+
 
 # Activations for which He initialization is the right default; the others get the seed's Xavier.
 _RELU_LIKE = frozenset({"relu", "leaky_relu", "elu", "gelu", "silu", "softplus"})
@@ -256,6 +297,19 @@ class Module(ABC):
     def _who(self) -> str:
         return f"{type(self).__name__} {self.name!r}"
 
+    def __getattr__(self, name: str) -> Any:
+        # Reached only when normal lookup fails: a micrograd or PyTorch name gets a pointer.
+        known = object.__dir__(self)
+        target, advice = _HINTS.get(name, (None, ""))
+        hint = advice if target is None or target in known else ""
+        if not hint and not name.startswith("__"):
+            import difflib
+
+            close = difflib.get_close_matches(name, [n for n in known if n[0] != "_"], n=1)
+            hint = close[0] if close else ""
+        more = f"; did you mean {hint}?" if hint else ""
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{more}")
+
     # -- architecture -------------------------------------------------------------------------
 
     @abstractmethod
@@ -267,6 +321,18 @@ class Module(ABC):
         Raises:
             ValueError: If an activation is a custom function (it has no portable name).
         """
+
+
+_HINTS: dict[str, tuple[str | None, str]] = {
+    "nonlin": ("activation", "activation (micrograd's nonlin=True is 'relu', False 'linear')"),
+    "weight": ("w", "w (the weights, a list of Parameters)"),
+    "weights": ("w", "w (the weights, a list of Parameters)"),
+    "bias": ("b", "b (the bias Parameter; None without a bias)"),
+    "nouts": ("sizes", "sizes (the number of neurons of each layer)"),
+    "state_dict": (None, "micrograd_x.serialize.to_dict(model), or serialize.save(model, path)"),
+    "load_state_dict": (None, "micrograd_x.serialize.from_dict(data), or serialize.load(path)"),
+}
+"""micrograd and PyTorch names a module spells differently: (our attribute, advice)."""
 
 
 def _short(items: Sequence[object], limit: int = 6) -> str:
@@ -288,13 +354,17 @@ class Neuron(Module):
 
     Args:
         nin: The number of inputs.
-        activation: A name from :data:`ACTIVATIONS`, ``None`` (linear) or a function.
+        activation: A name from :data:`ACTIVATIONS`, ``None`` (linear) or a function; relu by
+            default, as micrograd.
         init: The weight initializer: a name from :data:`micrograd_x.init.INITIALIZERS`, a
             number or a function; ``"auto"`` is He uniform for ReLU-like activations and the seed's
-            Xavier ``U[±1/√n]`` otherwise.
+            Xavier ``U[±1/√n]`` otherwise (``"uniform"`` is micrograd's ``U[-1, 1]``).
+        nonlin: micrograd's keyword, instead of ``activation``: ``True`` is relu, ``False``
+            linear.
         bias: Whether the neuron has a bias.
         bias_init: The bias initializer (default 0).
-        seed: An int, ``random.Random`` or numpy ``Generator`` (or a ``Sampler``).
+        seed: ``None`` (the default: Python's global ``random``, as micrograd), an int,
+            ``random.Random`` or numpy ``Generator`` (or a ``Sampler``).
         fan_out: The number of neurons in the layer (used by normalized Xavier).
         name: The module's name (its scope in diagrams).
         fused: If ``False``, build the pre-activation from separate ``×`` and ``+`` nodes, as
@@ -302,6 +372,7 @@ class Neuron(Module):
 
     Raises:
         ValueError: If a size, name, activation or initializer is invalid.
+        TypeError: If ``nonlin`` is not a bool or is given with ``activation``.
 
     Attributes:
         w: The weights, labelled ``w1…wn``.
@@ -311,12 +382,13 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: Activation = "tanh",
+        activation: Activation = _DEFAULT,
         init: str | float | Initializer = "auto",
         *,
+        nonlin: bool | None = None,
         bias: bool = True,
         bias_init: str | float | Initializer = 0.0,
-        seed: SeedLike | Sampler = 0,
+        seed: SeedLike | Sampler = None,
         fan_out: int = 1,
         name: str = "neuron",
         fused: bool = True,
@@ -324,6 +396,7 @@ class Neuron(Module):
         self.name = _check_name("Neuron", name)
         n = _check_size("Neuron", "nin", nin)
         fan_out = _check_size("Neuron", "fan_out", fan_out)
+        activation = _choose_activation("Neuron", activation, nonlin)
         self.activation, self._act = resolve_activation(activation)
         self.fused = bool(fused)
         sampler = initializers.as_sampler(seed)
@@ -407,35 +480,40 @@ class Layer(Module):
     Args:
         nin: The number of inputs.
         nout: The number of neurons (outputs).
-        activation: The neurons' activation (see :class:`Neuron`).
+        activation: The neurons' activation (see :class:`Neuron`); relu by default.
         init: The weight initializer (see :class:`Neuron`).
+        nonlin: micrograd's keyword, instead of ``activation``: ``True`` is relu, ``False``
+            linear.
         bias: Whether the neurons have biases.
         bias_init: The bias initializer.
-        seed: An int, ``random.Random`` or numpy ``Generator`` (or a ``Sampler``); the neurons
-            draw from it in order.
+        seed: ``None`` (Python's global ``random``), an int, ``random.Random`` or numpy
+            ``Generator`` (or a ``Sampler``); the neurons draw from it in order.
         name: The module's name; the neurons are named ``neuron1…``.
         fused: See :class:`Neuron`.
 
     Raises:
         ValueError: If a size, name, activation or initializer is invalid.
+        TypeError: If ``nonlin`` is not a bool or is given with ``activation``.
     """
 
     def __init__(
         self,
         nin: int,
         nout: int,
-        activation: Activation = "tanh",
+        activation: Activation = _DEFAULT,
         init: str | float | Initializer = "auto",
         *,
+        nonlin: bool | None = None,
         bias: bool = True,
         bias_init: str | float | Initializer = 0.0,
-        seed: SeedLike | Sampler = 0,
+        seed: SeedLike | Sampler = None,
         name: str = "layer",
         fused: bool = True,
     ) -> None:
         self.name = _check_name("Layer", name)
         n_in = _check_size("Layer", "nin", nin)
         n_out = _check_size("Layer", "nout", nout)
+        activation = _choose_activation("Layer", activation, nonlin)
         sampler = initializers.as_sampler(seed)
         with name_scope(self.name):
             self.neurons = [
@@ -521,13 +599,14 @@ class MLP(Module):
     Args:
         nin: The number of inputs.
         sizes: The number of neurons of each layer, the last being the output layer.
-        activation: The hidden layers' activation (see :class:`Neuron`).
+        activation: The hidden layers' activation (see :class:`Neuron`); relu by default.
         output_activation: The output layer's activation (default linear).
         init: The weight initializer (see :class:`Neuron`).
         bias: Whether the neurons have biases.
         bias_init: The bias initializer.
-        seed: An int, ``random.Random`` or numpy ``Generator``; the same seed gives the same
-            model, bit for bit.
+        seed: ``None`` (the default: Python's global ``random``, so ``random.seed`` reproduces
+            the model, as micrograd), an int, ``random.Random`` or numpy ``Generator``; the same
+            explicit seed gives the same model, bit for bit.
         name: The module's name (default ``"mlp"``); its layers are ``layer1…``.
         fused: See :class:`Neuron`.
 
@@ -539,13 +618,13 @@ class MLP(Module):
         self,
         nin: int,
         sizes: Sequence[int],
-        activation: Activation = "relu",
+        activation: Activation = DEFAULT_ACTIVATION,
         output_activation: Activation = None,
         init: str | float | Initializer = "auto",
         *,
         bias: bool = True,
         bias_init: str | float | Initializer = 0.0,
-        seed: SeedLike | Sampler = 0,
+        seed: SeedLike | Sampler = None,
         name: str = "mlp",
         fused: bool = True,
     ) -> None:
@@ -672,12 +751,12 @@ def parameter_count(config: dict[str, Any]) -> int:
     return sum((a + bias) * b for a, b in itertools.pairwise(widths))
 
 
-def from_config(config: dict[str, Any], seed: SeedLike | Sampler = 0) -> Module:
+def from_config(config: dict[str, Any], seed: SeedLike | Sampler = None) -> Module:
     """Build a module from :meth:`Module.config` data (parameters freshly initialized).
 
     Args:
         config: The architecture.
-        seed: The seed for the fresh parameters.
+        seed: The seed for the fresh parameters (``None``: Python's global ``random``).
 
     Returns:
         The new module.

@@ -277,7 +277,8 @@ def from_dict(data: dict[str, Any]) -> Module:
             f"{held:,} are saved; nothing was built"
         )
     try:
-        model = from_config(data["architecture"])
+        # The parameters are overwritten below: a fixed seed leaves Python's `random` alone.
+        model = from_config(data["architecture"], seed=0)
     except (ValueError, TypeError) as e:
         raise SerializationError(f"model data: invalid architecture: {e}") from None
     values = _values(model, data, "model data")
