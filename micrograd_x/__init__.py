@@ -52,7 +52,8 @@ from micrograd_x.transforms import hessian, value_and_grad
 
 if TYPE_CHECKING:
     from micrograd_x import data as data
-    from micrograd_x import forward, init, losses, nn, optim, replay, serialize, train
+    from micrograd_x import forward as forward
+    from micrograd_x import init, losses, nn, optim, replay, serialize, train
     from micrograd_x.chainrule import explain
     from micrograd_x.explore import explore
     from micrograd_x.forward import jacobian, jvp
