@@ -9,6 +9,7 @@ display never raises. Imports :mod:`micrograd_x.layout`, :mod:`micrograd_x._file
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,7 +30,7 @@ MAX_EMBED_BYTES = 2_000_000
 NOTEBOOK_WIDTH = 900
 """Pixels: a notebook shows wider pictures scaled down to this width (or its cell's width)."""
 
-Format = Literal["svg", "png", "pdf", "dot", "json"]
+Format = Literal["svg", "png", "pdf", "dot", "json", "html"]
 _FORMATS: Mapping[str, Format] = {
     "svg": "svg",
     "png": "png",
@@ -37,6 +38,8 @@ _FORMATS: Mapping[str, Format] = {
     "dot": "dot",
     "gv": "dot",
     "json": "json",
+    "html": "html",
+    "htm": "html",
 }
 _SVG_SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
 
@@ -196,8 +199,9 @@ class Drawing:
     def save(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
         """Write the drawing to exactly ``path``, in the format its suffix names.
 
-        ``.svg``, ``.png`` and ``.pdf`` need Graphviz; ``.dot`` (or ``.gv``) writes the DOT
-        text and ``.json`` the traced graph, with no Graphviz. The file is written whole or not
+        ``.svg``, ``.png`` and ``.pdf`` need Graphviz; ``.html`` too (one self-contained page, see
+        :meth:`to_html`); ``.dot`` (or ``.gv``) writes the DOT text and ``.json`` the traced
+        graph, with no Graphviz. The file is written whole or not
         at all (a temporary file in the same folder, then a rename).
 
         Args:
@@ -218,16 +222,42 @@ class Drawing:
             raise ValueError(
                 f"Drawing.save: cannot tell the format of {str(target)!r}"
                 + (f" (format {key!r} is unknown)" if key else " (it has no suffix)")
-                + "; use .svg, .png, .pdf, .dot, .gv or .json, or pass format="
+                + "; use .svg, .png, .pdf, .dot, .gv, .json or .html, or pass format="
             )
         if fmt_ == "dot":
             data = self.source.encode("utf-8")
         elif fmt_ == "json":
             data = self.to_json().encode("utf-8")
+        elif fmt_ == "html":
+            data = self.to_html().encode("utf-8")
         else:
             data = self.pipe(fmt_)
         _files.write_atomic(target, data)
         return target
+
+    def to_html(self) -> str:
+        """One self-contained HTML page showing the drawing, for slides and course pages.
+
+        The SVG is inline, with no script and a Content-Security-Policy that forbids every
+        request, so the page opens offline and can be embedded anywhere. To step through the
+        backward pass on a page, save an explorer instead (:func:`micrograd_x.explore`).
+
+        Raises:
+            DrawingError: If rendering fails (see :meth:`pipe`).
+        """
+        svg = self.pipe("svg").decode("utf-8")
+        svg = svg[svg.index("<svg") :]  # drop the XML prolog and doctype: HTML takes bare <svg>
+        title = html.escape(self.caption[0] if self.caption else "micrograd_x drawing")
+        return (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta http-equiv="Content-Security-Policy" '
+            "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{title}</title>\n"
+            "<style>body{margin:1.5em;font-family:sans-serif}"
+            "svg{max-width:100%;height:auto}</style>\n"
+            f"</head>\n<body>\n<figure>\n{svg}</figure>\n</body>\n</html>\n"
+        )
 
     def render(
         self,

@@ -239,3 +239,27 @@ def test_the_network_check_sees_a_request_when_there_is_one(browser: Any, tmp_pa
     _open(browser, control)
     time.sleep(0.3)
     assert "http://127.0.0.1:9/x.png" in _requests(browser)
+
+
+def test_a_drawing_saved_as_html_shows_its_svg_offline(browser: Any, tmp_path: Path) -> None:
+    # draw(...).save("x.html"): the static picture as one self-contained page.
+    from micrograd_x import draw
+
+    a, b = Value(2.0, label="a<b>"), Value(-3.0, label="b")
+    out = (a * b).tanh()
+    out.label = "out"
+    out.backward()
+    path = draw(out, wrt=a).save(tmp_path / "drawing.html")
+    browser.get_log("performance")  # drop what earlier pages logged
+    browser.get_log("browser")
+    browser.get(path.as_uri())
+    WebDriverWait(browser, 10).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "svg g.node")) == 4
+    )
+    svg = browser.find_element(By.CSS_SELECTOR, "svg")
+    assert svg.size["width"] > 200 and svg.size["height"] > 200  # laid out, not a broken image
+    assert "a<b>" in browser.find_element(By.CSS_SELECTOR, "svg").text  # escaped, drawn as written
+    assert browser.title.startswith("∂out/∂")
+    # The browser's own start page (chrome://) may still be logged when this test runs first.
+    assert [u for u in _requests(browser) if not u.startswith("chrome:")] == [path.as_uri()]
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -787,3 +787,17 @@ def test_drawing_is_a_drawing() -> None:
     assert isinstance(d, Drawing)
     assert json.loads(d.to_json())["root"] == "v9"
     assert d.to_dot() == d.source
+
+
+def test_save_html_writes_one_self_contained_page(tmp_path: Path) -> None:
+    if shutil.which("dot") is None:
+        pytest.skip("needs Graphviz's dot")
+    x = Value(1.5, label="</title><script>alert(1)</script>")
+    y = x * x
+    y.label = "y"
+    y.backward()
+    page = draw(y, wrt=x).save(tmp_path / "y.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 1
+    assert "<?xml" not in page and "<script" not in page  # the hostile label is escaped
+    assert "default-src 'none'" in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing to fetch
