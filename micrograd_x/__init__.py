@@ -131,6 +131,7 @@ __all__ = [
     "explain",
     "explore",
     "fit",
+    "forward",
     "gradients",
     "hessian",
     "init",

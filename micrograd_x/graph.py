@@ -321,7 +321,8 @@ def walk(root: Value) -> tuple[Graph, dict[Value, int]]:
         root: The output value.
 
     Returns:
-        The graph and, for every traced ``Value``, its node index (``graph.nodes[index]``).
+        The graph and, for every traced ``Value``, its node index (``graph.nodes[index]``); the
+        map lists the values in node order, so ``list(index)[k]`` is node ``vk``'s value.
 
     Raises:
         TypeError: If ``root`` is not a ``Value``.

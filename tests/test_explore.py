@@ -256,7 +256,7 @@ def test_bad_arguments_get_clear_errors() -> None:
 def test_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import micrograd_x.explore_layout as lay
 
-    monkeypatch.setattr(lay, "_find_dot", lambda: None)
+    monkeypatch.setattr(lay, "find_program", lambda program: None)
     with pytest.raises(LayoutError, match="Graphviz's 'dot' program, which is not installed"):
         explore(lambda x: x * x, x=1.0)
 
