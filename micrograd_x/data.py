@@ -17,6 +17,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from micrograd_x._checks import integer, real
+
 __all__ = [
     "Dataset",
     "batches",
@@ -50,8 +52,8 @@ def _rng(where: str, seed: int | random.Random | np.random.Generator) -> np.rand
         return seed
     if isinstance(seed, random.Random):
         return np.random.default_rng(seed.getrandbits(64))
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
-        return np.random.default_rng(int(seed))
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return np.random.default_rng(integer(f"{where}: seed", seed, low=0))
     raise TypeError(
         f"{where}: seed must be a non-negative int, a random.Random or a numpy Generator, got "
         f"{type(seed).__name__} {seed!r}"
@@ -59,18 +61,11 @@ def _rng(where: str, seed: int | random.Random | np.random.Generator) -> np.rand
 
 
 def _count(where: str, name: str, n: object, low: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < low:
-        raise ValueError(f"{where}: {name} must be an integer >= {low}, got {n!r}")
-    return int(n)
+    return integer(f"{where}: {name}", n, low)
 
 
 def _noise(where: str, noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
-        raise ValueError(f"{where}: noise must be a number >= 0, got {noise!r}")
-    f = float(noise)
-    if not (f >= 0.0 and math.isfinite(f)):
-        raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
-    return f
+    return real(f"{where}: noise", noise, low=0.0)
 
 
 def _shuffled(rng: np.random.Generator, X: FloatArray, y: IntArray) -> Dataset:
@@ -146,7 +141,7 @@ def make_circles(
     """
     n = _count("make_circles", "n", n, low=2)
     sd = _noise("make_circles", noise)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+    if not 0 < real("make_circles: factor", factor) < 1:
         raise ValueError(f"make_circles: factor must be in (0, 1), got {factor!r}")
     rng = _rng("make_circles", seed)
     n_out = n - n // 2

@@ -21,6 +21,8 @@ from typing import Protocol, TypeAlias
 
 import numpy as np
 
+from micrograd_x._checks import integer, real
+
 __all__ = [
     "INITIALIZERS",
     "Initializer",
@@ -128,12 +130,8 @@ class Initializer(Protocol):
 
 def _check(name: str, fan_in: int, fan_out: int, count: int | None) -> int:
     for arg, v in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name}: {arg} must be a positive integer, got {v!r}")
-    n = fan_in if count is None else count
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"{name}: count must be a non-negative integer, got {n!r}")
-    return int(n)
+        integer(f"{name}: {arg}", v, low=1)
+    return integer(f"{name}: count", fan_in if count is None else count, low=0)
 
 
 def xavier(
@@ -320,9 +318,7 @@ def constant(value: float) -> Initializer:
     Raises:
         ValueError: If ``value`` is not a finite real number.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"constant: value must be a finite real number, got {value!r}")
-    v = float(value)
+    v = real("constant: value", value)
 
     def init(
         fan_in: int = 1, fan_out: int = 1, seed: SeedLike | Sampler = None, count: int | None = None

@@ -216,8 +216,10 @@ def test_bad_json_is_rejected() -> None:
         doc[where][0][key] = bad
         with pytest.raises(ValueError, match=re.escape("Graph.from_dict: malformed graph data")):
             Graph.from_dict(doc)
-    with pytest.raises(ValueError, match=re.escape("expected a mapping, got list")):
+    with pytest.raises(TypeError, match=re.escape("expected a mapping, got list")):
         Graph.from_dict([1])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=re.escape("Graph.from_json: expected a JSON object")):
+        Graph.from_json("[1]")
 
 
 def test_bad_graphs_are_rejected() -> None:
