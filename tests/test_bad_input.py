@@ -436,7 +436,8 @@ def _mlp_activation_without_hidden_layers(tmp: Path) -> None:
     assert MLP(2, [1], activation="tanh").num_parameters() == 3
 
 
-# micrograd's names (issue 14, item 1) and the backward signature (issue 12, item 2).
+# ---------------------------------------------------------------------------------------------
+# Traps users fell into. micrograd's names (issue 14, item 1), backward's signature (12.2).
 
 
 def _prev_and_op_as_micrograd(tmp: Path) -> None:
