@@ -73,6 +73,15 @@ def _shuffled(rng: np.random.Generator, X: FloatArray, y: IntArray) -> Dataset:
     return Dataset(np.ascontiguousarray(X[order]), np.ascontiguousarray(y[order]))
 
 
+def _noisy(
+    rng: np.random.Generator, X: FloatArray, y: IntArray, sd: float, shuffle: bool
+) -> Dataset:
+    """Jitter the points by ``N(0, sd²)``, then shuffle them (in that order of draws)."""
+    if sd:
+        X = X + rng.normal(0.0, sd, X.shape)
+    return _shuffled(rng, X, y) if shuffle else Dataset(X, y)
+
+
 def make_moons(
     n: int = 100,
     noise: float = 0.1,
@@ -94,8 +103,8 @@ def make_moons(
         ``X`` of shape (n, 2) and labels ``y`` in {0, 1}. Use :func:`to_signed` for ±1.
 
     Raises:
-        ValueError: If ``n`` < 2 or ``noise`` < 0.
-        TypeError: If ``seed`` is not a seed.
+        ValueError: If ``n`` < 2, ``noise`` < 0 or ``seed`` < 0.
+        TypeError: If an argument has the wrong type.
     """
     n = _count("make_moons", "n", n, low=2)
     sd = _noise("make_moons", noise)
@@ -110,9 +119,7 @@ def make_moons(
         ]
     )
     y = np.concatenate([np.zeros(n_up, np.int64), np.ones(n // 2, np.int64)])
-    if sd:
-        X = X + rng.normal(0.0, sd, X.shape)
-    return _shuffled(rng, X, y) if shuffle else Dataset(X, y)
+    return _noisy(rng, X, y, sd, shuffle)
 
 
 def make_circles(
@@ -137,6 +144,7 @@ def make_circles(
         ``X`` of shape (n, 2) and labels ``y`` in {0, 1}.
 
     Raises:
+        TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
     """
     n = _count("make_circles", "n", n, low=2)
@@ -155,9 +163,7 @@ def make_circles(
         ]
     )
     y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n // 2, np.int64)])
-    if sd:
-        X = X + rng.normal(0.0, sd, X.shape)
-    return _shuffled(rng, X, y) if shuffle else Dataset(X, y)
+    return _noisy(rng, X, y, sd, shuffle)
 
 
 def make_spirals(
@@ -183,6 +189,7 @@ def make_spirals(
         ``X`` of shape (classes·(n // classes), 2) and labels ``y``.
 
     Raises:
+        TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
     """
     k = _count("make_spirals", "classes", classes, low=2)
@@ -221,6 +228,7 @@ def make_xor(
         ``X`` of shape (n, 2) and labels ``y`` in {0, 1}.
 
     Raises:
+        TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
     """
     n = _count("make_xor", "n", n, low=4)
@@ -255,6 +263,7 @@ def make_regression_1d(
         ``X`` of shape (n, 1) and float targets ``y``.
 
     Raises:
+        TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
     """
     n = _count("make_regression_1d", "n", n)
@@ -329,6 +338,7 @@ def batches(
         Index arrays.
 
     Raises:
+        TypeError: If a size is not an integer.
         ValueError: If a size is out of range.
     """
     n = _count("batches", "n", n)

@@ -151,7 +151,8 @@ def xavier(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1.
     """
     n = _check("xavier", fan_in, fan_out, count)
     bound = 1.0 / math.sqrt(fan_in)
@@ -173,7 +174,8 @@ def xavier_normalized(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1.
     """
     n = _check("xavier_normalized", fan_in, fan_out, count)
     bound = math.sqrt(6.0) / math.sqrt(fan_in + fan_out)
@@ -202,7 +204,8 @@ def he_normal(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1.
     """
     n = _check("he_normal", fan_in, fan_out, count)
     return as_sampler(seed).normal(0.0, gain / math.sqrt(fan_in), n)
@@ -230,7 +233,8 @@ def he_uniform(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1.
     """
     n = _check("he_uniform", fan_in, fan_out, count)
     bound = gain * math.sqrt(3.0 / fan_in)
@@ -259,7 +263,8 @@ def uniform(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer or ``low > high``.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1 or ``low > high``.
     """
     n = _check("uniform", fan_in, fan_out, count)
     if not low <= high:
@@ -287,7 +292,8 @@ def normal(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer or ``std < 0``.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1 or ``std < 0``.
     """
     n = _check("normal", fan_in, fan_out, count)
     if not std >= 0.0:
