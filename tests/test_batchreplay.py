@@ -192,7 +192,9 @@ def _new_layer(tr: Trainer) -> None:
         (lambda tr: setattr(tr, "loss_fn", train.make_loss_fn(losses.mse)), ""),
         (
             lambda tr: setattr(
-                tr.model.layers[0], "neurons", [Neuron(2, activation=lambda v: v.tanh())] * 6
+                tr.model.layers[0],
+                "neurons",
+                [Neuron(2, activation=lambda v: v.tanh(), seed=3)] * 6,
             ),
             "",
         ),
