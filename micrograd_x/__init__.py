@@ -132,6 +132,7 @@ __all__ = [
     "explain",
     "explore",
     "fit",
+    "forward",
     "gradients",
     "hessian",
     "init",

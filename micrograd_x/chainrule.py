@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+from micrograd_x._checks import integer
 from micrograd_x._text import Context, fmt, one_line
 from micrograd_x.engine import Value
 from micrograd_x.graph import Graph, walk
@@ -333,8 +334,7 @@ def explain(out: Value, wrt: Value, max_paths: int = 64) -> Explanation:
     """
     if not isinstance(wrt, Value):
         raise TypeError(f"explain: wrt must be a Value, got {type(wrt).__name__} {wrt!r}")
-    if not isinstance(max_paths, int) or max_paths < 1:
-        raise ValueError(f"explain: max_paths must be a positive integer, got {max_paths!r}")
+    max_paths = integer("explain: max_paths", max_paths, low=1)
     graph, index = walk(out)
     grad = wrt.grad
     stored = float(grad.data) if isinstance(grad, Value) else float(grad)

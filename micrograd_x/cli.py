@@ -18,7 +18,7 @@ from typing import Any, NoReturn, TextIO, cast
 from micrograd_x import ops
 from micrograd_x._files import write_atomic_with
 from micrograd_x.engine import Value
-from micrograd_x.expr import ExpressionError, ParseError, Program, functions, parse
+from micrograd_x.expr import Expression, ExpressionError, ParseError, functions, parse
 
 __all__ = [
     "DEMO_FILES",
@@ -106,21 +106,21 @@ def _at_points(groups: Sequence[str] | None) -> dict[str, float]:
     return values
 
 
-def _parse_expression(text: str) -> Program:
+def _parse_expression(text: str) -> Expression:
     try:
         return parse(text)
     except ParseError as err:
         raise UsageError(f"bad expression: {err}", err.caret()) from None
 
 
-def _leaves(program: Program, at: dict[str, float]) -> dict[str, Value]:
+def _leaves(program: Expression, at: dict[str, float]) -> dict[str, Value]:
     try:
         return program.leaves(at)
     except ExpressionError as err:
         raise UsageError(f"--at: {err.reason}") from None
 
 
-def _evaluate(program: Program, leaves: dict[str, Value]) -> Value:
+def _evaluate(program: Expression, leaves: dict[str, Value]) -> Value:
     try:
         return program.evaluate(leaves)
     except _RUNTIME_ERRORS as err:
@@ -178,7 +178,7 @@ def _draw(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _wrt(program: Program, wrt: str | None) -> str | None:
+def _wrt(program: Expression, wrt: str | None) -> str | None:
     if wrt is None:
         return program.variables[0] if program.variables else None
     if wrt not in program.variables:

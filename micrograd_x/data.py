@@ -17,6 +17,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from micrograd_x._checks import integer, real
+
 __all__ = [
     "Dataset",
     "batches",
@@ -50,8 +52,8 @@ def _rng(where: str, seed: int | random.Random | np.random.Generator) -> np.rand
         return seed
     if isinstance(seed, random.Random):
         return np.random.default_rng(seed.getrandbits(64))
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
-        return np.random.default_rng(int(seed))
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return np.random.default_rng(integer(f"{where}: seed", seed, low=0))
     raise TypeError(
         f"{where}: seed must be a non-negative int, a random.Random or a numpy Generator, got "
         f"{type(seed).__name__} {seed!r}"
@@ -59,23 +61,25 @@ def _rng(where: str, seed: int | random.Random | np.random.Generator) -> np.rand
 
 
 def _count(where: str, name: str, n: object, low: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < low:
-        raise ValueError(f"{where}: {name} must be an integer >= {low}, got {n!r}")
-    return int(n)
+    return integer(f"{where}: {name}", n, low)
 
 
 def _noise(where: str, noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
-        raise ValueError(f"{where}: noise must be a number >= 0, got {noise!r}")
-    f = float(noise)
-    if not (f >= 0.0 and math.isfinite(f)):
-        raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
-    return f
+    return real(f"{where}: noise", noise, low=0.0)
 
 
 def _shuffled(rng: np.random.Generator, X: FloatArray, y: IntArray) -> Dataset:
     order = rng.permutation(len(y))
     return Dataset(np.ascontiguousarray(X[order]), np.ascontiguousarray(y[order]))
+
+
+def _noisy(
+    rng: np.random.Generator, X: FloatArray, y: IntArray, sd: float, shuffle: bool
+) -> Dataset:
+    """Jitter the points by ``N(0, sd²)``, then shuffle them (in that order of draws)."""
+    if sd:
+        X = X + rng.normal(0.0, sd, X.shape)
+    return _shuffled(rng, X, y) if shuffle else Dataset(X, y)
 
 
 def make_moons(
@@ -99,8 +103,8 @@ def make_moons(
         ``X`` of shape (n, 2) and labels ``y`` in {0, 1}. Use :func:`to_signed` for ±1.
 
     Raises:
-        ValueError: If ``n`` < 2 or ``noise`` < 0.
-        TypeError: If ``seed`` is not a seed.
+        ValueError: If ``n`` < 2, ``noise`` < 0 or ``seed`` < 0.
+        TypeError: If an argument has the wrong type.
     """
     n = _count("make_moons", "n", n, low=2)
     sd = _noise("make_moons", noise)
@@ -115,9 +119,7 @@ def make_moons(
         ]
     )
     y = np.concatenate([np.zeros(n_up, np.int64), np.ones(n // 2, np.int64)])
-    if sd:
-        X = X + rng.normal(0.0, sd, X.shape)
-    return _shuffled(rng, X, y) if shuffle else Dataset(X, y)
+    return _noisy(rng, X, y, sd, shuffle)
 
 
 def make_circles(
@@ -142,11 +144,12 @@ def make_circles(
         ``X`` of shape (n, 2) and labels ``y`` in {0, 1}.
 
     Raises:
+        TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
     """
     n = _count("make_circles", "n", n, low=2)
     sd = _noise("make_circles", noise)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+    if not 0 < real("make_circles: factor", factor) < 1:
         raise ValueError(f"make_circles: factor must be in (0, 1), got {factor!r}")
     rng = _rng("make_circles", seed)
     n_out = n - n // 2
@@ -160,9 +163,7 @@ def make_circles(
         ]
     )
     y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n // 2, np.int64)])
-    if sd:
-        X = X + rng.normal(0.0, sd, X.shape)
-    return _shuffled(rng, X, y) if shuffle else Dataset(X, y)
+    return _noisy(rng, X, y, sd, shuffle)
 
 
 def make_spirals(
@@ -188,6 +189,7 @@ def make_spirals(
         ``X`` of shape (classes·(n // classes), 2) and labels ``y``.
 
     Raises:
+        TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
     """
     k = _count("make_spirals", "classes", classes, low=2)
@@ -226,6 +228,7 @@ def make_xor(
         ``X`` of shape (n, 2) and labels ``y`` in {0, 1}.
 
     Raises:
+        TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
     """
     n = _count("make_xor", "n", n, low=4)
@@ -260,6 +263,7 @@ def make_regression_1d(
         ``X`` of shape (n, 1) and float targets ``y``.
 
     Raises:
+        TypeError: If an argument has the wrong type.
         ValueError: If an argument is out of range.
     """
     n = _count("make_regression_1d", "n", n)
@@ -334,6 +338,7 @@ def batches(
         Index arrays.
 
     Raises:
+        TypeError: If a size is not an integer.
         ValueError: If a size is out of range.
     """
     n = _count("batches", "n", n)

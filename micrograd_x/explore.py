@@ -40,12 +40,11 @@ from micrograd_x.explore_state import (
     equation_names,
     explain_html,
     highlights,
-    post_order,
     schedule,
     state,
     trace_values,
 )
-from micrograd_x.graph import Graph
+from micrograd_x.graph import Graph, walk
 
 __all__ = ["MAX_NODES", "Explorer", "explore"]
 
@@ -75,8 +74,8 @@ def _number(x: object, where: str) -> float:
 
 def _clone(root: Value) -> Value:
     """A private copy of ``root``'s graph: same ops, inputs, values, labels and scopes."""
-    values = post_order(root)
-    index = {v: k for k, v in enumerate(values)}
+    _, index = walk(root)
+    values = list(index)  # in node order
     copies: list[Value] = []
     for v in values:
         if v.is_constant:

@@ -6,21 +6,19 @@ data, its gradient; one arrow per op input, labelled with the local partial), ru
 group carries ``data-node`` (its trace id, ``v0``…), its value text ``data-value``, its gradient
 text ``data-grad``; each edge group ``data-edge`` (``e0``… in the graph's edge order) and its
 label ``data-partial``. Boxes have fixed widths, so new numbers never need a new layout.
-Imports the standard library, :mod:`micrograd_x.graph` and :mod:`micrograd_x._text`.
+Imports the standard library, :mod:`micrograd_x.graph`, :mod:`micrograd_x.layout` (to find
+``dot``) and :mod:`micrograd_x._text`.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 
 from micrograd_x._text import escape, fmt
 from micrograd_x.graph import Graph, Node
+from micrograd_x.layout import find_program
 
 __all__ = ["INSTALL_HINT", "Layout", "LayoutError", "header", "layout", "structure", "to_dot"]
 
@@ -137,17 +135,8 @@ def to_dot(graph: Graph, values: list[str], grads: list[str], partials: list[str
     return "\n".join(lines) + "\n"
 
 
-def _find_dot() -> str | None:
-    """``dot`` on PATH, or beside the interpreter (a kernel may not have its venv on PATH)."""
-    found = shutil.which("dot")
-    if found is not None:
-        return found
-    beside = Path(sys.executable).parent / "dot"
-    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
-
-
 def _run_dot(source: str, timeout: float) -> str:
-    exe = _find_dot()
+    exe = find_program("dot")
     if exe is None:
         raise LayoutError(INSTALL_HINT)
     try:

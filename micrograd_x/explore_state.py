@@ -21,7 +21,7 @@ from typing import Any
 from micrograd_x._text import fmt
 from micrograd_x.chainrule import explain
 from micrograd_x.engine import Value, topological_order
-from micrograd_x.graph import Graph, trace
+from micrograd_x.graph import Graph, walk
 
 __all__ = [
     "UNREACHED",
@@ -29,7 +29,6 @@ __all__ = [
     "equation_names",
     "explain_html",
     "highlights",
-    "post_order",
     "schedule",
     "state",
     "trace_values",
@@ -59,47 +58,16 @@ class Step:
     edges: tuple[int, ...]
 
 
-def post_order(root: Value) -> list[Value]:
-    """``root`` and every value it depends on, in :func:`micrograd_x.graph.trace`'s node order.
-
-    That order is documented: depth-first post-order, inputs in argument order, so the ``k``-th
-    value here is the trace's node ``vk``.
-    """
-    order: list[Value] = []
-    seen = {root}
-    stack: list[tuple[Value, tuple[Value, ...], int]] = [(root, root.parents, 0)]
-    while stack:
-        v, parents, i = stack[-1]
-        if i < len(parents):
-            stack[-1] = (v, parents, i + 1)
-            p = parents[i]
-            if p not in seen:
-                seen.add(p)
-                stack.append((p, p.parents, 0))
-        else:
-            stack.pop()
-            order.append(v)
-    return order
-
-
 def trace_values(root: Value) -> tuple[Graph, list[Value]]:
     """Trace ``root`` and list its ``Value`` objects in the trace's node order.
 
-    Every listed value is checked against its traced node.
+    Both come from one walk (:func:`micrograd_x.graph.walk`), so the ``k``-th value is node ``vk``.
 
     Raises:
         TypeError: If ``root`` is not a ``Value``.
-        RuntimeError: If the list and the trace disagree.
     """
-    graph = trace(root)
-    order = post_order(root)
-    ok = len(order) == len(graph.nodes) and all(
-        v.data == n.data and (None if v.op is None else v.op.name) == n.op
-        for v, n in zip(order, graph.nodes)
-    )
-    if not ok:
-        raise RuntimeError("explore: the graph's nodes do not match its trace")
-    return graph, order
+    graph, index = walk(root)
+    return graph, list(index)
 
 
 def equation_names(graph: Graph) -> list[str]:

@@ -37,9 +37,9 @@ from micrograd_x.engine import Value, apply, constant
 __all__ = [
     "MAX_DEPTH",
     "MAX_LABEL",
+    "Expression",
     "ExpressionError",
     "ParseError",
-    "Program",
     "functions",
     "parse",
 ]
@@ -204,7 +204,7 @@ _BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "po
 
 
 @dataclass(frozen=True, slots=True)
-class Program:
+class Expression:
     """A parsed expression: postfix instructions over named variables.
 
     Build one with :func:`parse`. Evaluating it builds a fresh graph each time.
@@ -404,13 +404,13 @@ class _Parser:
 
     # -- grammar --------------------------------------------------------------------------------
 
-    def parse(self) -> Program:
+    def parse(self) -> Expression:
         if self.tok.kind == "end":
             raise self.error("the expression is empty")
         self.expr()
         if self.tok.kind != "end":
             raise self.error(self.unexpected_after_operand())
-        return Program(self.text, tuple(self.variables), tuple(self.code))
+        return Expression(self.text, tuple(self.variables), tuple(self.code))
 
     def unexpected_after_operand(self) -> str:
         t = self.tok
@@ -593,14 +593,14 @@ def _describe(t: _Token) -> str:
     return repr(t.text)
 
 
-def parse(text: str) -> Program:
+def parse(text: str) -> Expression:
     """Parse an arithmetic expression; nothing in it is ever executed as Python.
 
     Args:
         text: E.g. ``"tanh(w1*x1 + w2*x2 + b)"`` or ``"x^2 + max(x, 0.5*y)"``.
 
     Returns:
-        The parsed :class:`Program`; call :meth:`Program.evaluate` to build the graph.
+        The parsed :class:`Expression`; call :meth:`Expression.evaluate` to build the graph.
 
     Raises:
         ParseError: If the text is not a well-formed expression; the error carries the

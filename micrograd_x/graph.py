@@ -240,10 +240,11 @@ class Graph:
         """Rebuild a graph from :meth:`to_dict` data.
 
         Raises:
+            TypeError: If ``data`` is not a mapping.
             ValueError: If the data is not a graph in this format.
         """
         if not isinstance(data, Mapping):
-            raise ValueError(f"Graph.from_dict: expected a mapping, got {type(data).__name__}")
+            raise TypeError(f"Graph.from_dict: expected a mapping, got {type(data).__name__}")
         if data.get("format") != "micrograd_x.graph/1":
             got = data.get("format")
             raise ValueError(f"Graph.from_dict: expected format 'micrograd_x.graph/1', got {got!r}")
@@ -271,7 +272,10 @@ class Graph:
         Raises:
             ValueError: If the text is not JSON of a graph in this format.
         """
-        return cls.from_dict(json.loads(text))
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"Graph.from_json: expected a JSON object, got {type(data).__name__}")
+        return cls.from_dict(data)
 
 
 def _node_from_dict(k: int, d: Mapping[str, Any]) -> Node:
@@ -321,7 +325,8 @@ def walk(root: Value) -> tuple[Graph, dict[Value, int]]:
         root: The output value.
 
     Returns:
-        The graph and, for every traced ``Value``, its node index (``graph.nodes[index]``).
+        The graph and, for every traced ``Value``, its node index (``graph.nodes[index]``); the
+        map lists the values in node order, so ``list(index)[k]`` is node ``vk``'s value.
 
     Raises:
         TypeError: If ``root`` is not a ``Value``.

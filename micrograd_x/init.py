@@ -21,6 +21,8 @@ from typing import Protocol, TypeAlias
 
 import numpy as np
 
+from micrograd_x._checks import integer, real
+
 __all__ = [
     "INITIALIZERS",
     "Initializer",
@@ -128,12 +130,8 @@ class Initializer(Protocol):
 
 def _check(name: str, fan_in: int, fan_out: int, count: int | None) -> int:
     for arg, v in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name}: {arg} must be a positive integer, got {v!r}")
-    n = fan_in if count is None else count
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"{name}: count must be a non-negative integer, got {n!r}")
-    return int(n)
+        integer(f"{name}: {arg}", v, low=1)
+    return integer(f"{name}: count", fan_in if count is None else count, low=0)
 
 
 def xavier(
@@ -153,7 +151,8 @@ def xavier(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1.
     """
     n = _check("xavier", fan_in, fan_out, count)
     bound = 1.0 / math.sqrt(fan_in)
@@ -175,7 +174,8 @@ def xavier_normalized(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1.
     """
     n = _check("xavier_normalized", fan_in, fan_out, count)
     bound = math.sqrt(6.0) / math.sqrt(fan_in + fan_out)
@@ -204,7 +204,8 @@ def he_normal(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1.
     """
     n = _check("he_normal", fan_in, fan_out, count)
     return as_sampler(seed).normal(0.0, gain / math.sqrt(fan_in), n)
@@ -232,7 +233,8 @@ def he_uniform(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1.
     """
     n = _check("he_uniform", fan_in, fan_out, count)
     bound = gain * math.sqrt(3.0 / fan_in)
@@ -261,7 +263,8 @@ def uniform(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer or ``low > high``.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1 or ``low > high``.
     """
     n = _check("uniform", fan_in, fan_out, count)
     if not low <= high:
@@ -289,7 +292,8 @@ def normal(
         The drawn weights.
 
     Raises:
-        ValueError: If a size is not a positive integer or ``std < 0``.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is below 1 or ``std < 0``.
     """
     n = _check("normal", fan_in, fan_out, count)
     if not std >= 0.0:
@@ -320,9 +324,7 @@ def constant(value: float) -> Initializer:
     Raises:
         ValueError: If ``value`` is not a finite real number.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"constant: value must be a finite real number, got {value!r}")
-    v = float(value)
+    v = real("constant: value", value)
 
     def init(
         fan_in: int = 1, fan_out: int = 1, seed: SeedLike | Sampler = None, count: int | None = None

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, TypeAlias
 
 from micrograd_x import engine
+from micrograd_x._checks import real
 from micrograd_x.engine import Value
 
 __all__ = [
@@ -142,11 +143,7 @@ def smooth_l1(
             number is not finite.
         TypeError: If a prediction or target is not a number.
     """
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not beta >= 0.0:
-        raise ValueError(f"smooth_l1: beta must be a number >= 0, got {beta!r}")
-    if not math.isfinite(beta):
-        raise ValueError(f"smooth_l1: beta must be finite, got {beta!r}")
-    b = float(beta)
+    b = real("smooth_l1: beta", beta, low=0.0)
     if 0.0 < b < sys.float_info.min:
         # 0.5/β would overflow; the loss is indistinguishable from L1 there anyway.
         raise ValueError(f"smooth_l1: beta must be 0 or at least {sys.float_info.min!r}, got {b!r}")
@@ -237,8 +234,10 @@ def softmax(logits: Sequence[Value | float]) -> list[Value]:
 
 
 def _class_index(loss: str, i: int, t: object, k: int) -> int:
-    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not float(t).is_integer():
+    if isinstance(t, bool) or not isinstance(t, numbers.Real):
         raise TypeError(f"{loss}: target {i} must be a class index (an integer), got {t!r}")
+    if not float(t).is_integer():
+        raise ValueError(f"{loss}: target {i} must be a class index (an integer), got {t!r}")
     c = int(float(t))
     if not 0 <= c < k:
         raise ValueError(f"{loss}: target {i} is class {c}, but there are {k} classes (0..{k - 1})")
@@ -454,17 +453,11 @@ def hinge(
         ValueError: If the lengths differ or a label is not ±1.
         TypeError: If a label is not a number.
     """
-    if (
-        isinstance(margin, bool)
-        or not isinstance(margin, numbers.Real)
-        or not math.isfinite(margin)
-    ):
-        raise ValueError(f"hinge: margin must be a finite number, got {margin!r}")
+    m = real("hinge: margin", margin)
     ss, ys = _pairs("hinge", score, target)
     for i, y in enumerate(ys):
         if y not in (-1.0, 1.0):
             raise ValueError(f"hinge: target {i} is {y!r}; labels must be -1 or +1")
-    m = float(margin)
     return _reduce("hinge", [(m - y * s).relu() for s, y in zip(ss, ys)], reduction)
 
 
@@ -481,11 +474,8 @@ def l2_penalty(parameters: Iterable[Value], weight: float) -> Value:
     Raises:
         ValueError: If ``weight`` is negative or not finite, or there are no parameters.
     """
-    if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not weight >= 0.0:
-        raise ValueError(f"l2_penalty: weight must be a number >= 0, got {weight!r}")
-    if not math.isfinite(weight):
-        raise ValueError(f"l2_penalty: weight must be finite, got {weight!r}")
+    w = real("l2_penalty: weight", weight, low=0.0)
     ps = list(parameters)
     if not ps:
         raise ValueError("l2_penalty: no parameters")
-    return engine.sum([p * p for p in ps]) * float(weight)
+    return engine.sum([p * p for p in ps]) * w

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from typing import Any, TypeAlias
 
 from micrograd_x import init as initializers
+from micrograd_x._checks import integer
 from micrograd_x.engine import Parameter, Value, dot, name_scope, zero_grad
 from micrograd_x.init import Initializer, Sampler, SeedLike
 
@@ -131,13 +132,13 @@ def activation_name(activation: Activation) -> str:
 
 
 def _check_size(module: str, what: str, n: object) -> int:
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{module}: {what} must be a positive integer, got {n!r}")
-    return int(n)
+    return integer(f"{module}: {what}", n, low=1)
 
 
 def _check_name(module: str, name: object) -> str:
-    if not isinstance(name, str) or not name or "." in name:
+    if not isinstance(name, str):
+        raise TypeError(f"{module}: name must be a string, got {type(name).__name__} {name!r}")
+    if not name or "." in name:
         raise ValueError(f"{module}: name must be a non-empty string without dots, got {name!r}")
     return name
 
@@ -371,8 +372,9 @@ class Neuron(Module):
             micrograd does, to show every multiplication in diagrams.
 
     Raises:
-        ValueError: If a size, name, activation or initializer is invalid.
-        TypeError: If ``nonlin`` is not a bool or is given with ``activation``.
+        ValueError: If a size, name, activation or initializer has a wrong value.
+        TypeError: If one has a wrong type, or ``nonlin`` is not a bool or is given with
+            ``activation``.
 
     Attributes:
         w: The weights, labelled ``w1…wn``.
@@ -492,8 +494,9 @@ class Layer(Module):
         fused: See :class:`Neuron`.
 
     Raises:
-        ValueError: If a size, name, activation or initializer is invalid.
-        TypeError: If ``nonlin`` is not a bool or is given with ``activation``.
+        ValueError: If a size, name, activation or initializer has a wrong value.
+        TypeError: If one has a wrong type, or ``nonlin`` is not a bool or is given with
+            ``activation``.
     """
 
     def __init__(
@@ -611,7 +614,8 @@ class MLP(Module):
         fused: See :class:`Neuron`.
 
     Raises:
-        ValueError: If a size, name, activation or initializer is invalid.
+        ValueError: If a size, name, activation or initializer has a wrong value.
+        TypeError: If one has a wrong type.
     """
 
     def __init__(
@@ -636,7 +640,11 @@ class MLP(Module):
                 resolve_activation(act)
             except (TypeError, ValueError) as e:
                 raise type(e)(f"MLP: {e}") from None
-        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+            raise TypeError(
+                f"MLP: sizes must be a list of layer sizes, got {type(sizes).__name__} {sizes!r}"
+            )
+        if not sizes:
             raise ValueError(f"MLP: sizes must be a non-empty list of layer sizes, got {sizes!r}")
         dims = [n_in] + [_check_size("MLP", "every layer size", s) for s in sizes]
         sampler = initializers.as_sampler(seed)
@@ -762,10 +770,11 @@ def from_config(config: dict[str, Any], seed: SeedLike | Sampler = None) -> Modu
         The new module.
 
     Raises:
+        TypeError: If ``config`` is not a dict.
         ValueError: If the data does not describe a module.
     """
     if not isinstance(config, dict):
-        raise ValueError(f"from_config: expected a dict, got {type(config).__name__}")
+        raise TypeError(f"from_config: expected a dict, got {type(config).__name__}")
     kind = config.get("type")
     count = parameter_count(config)
     if count > MAX_CONFIG_PARAMETERS:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
+from micrograd_x._checks import integer
 from micrograd_x._text import fmt, one_line
 from micrograd_x.chainrule import Explanation, explain_graph
 from micrograd_x.dot_text import PATH_COLOURS, DotStyle, graph_dot, network_dot
@@ -80,9 +81,7 @@ _MAX_PATH_COLOURS = len(PATH_COLOURS)
 
 
 def _check_int(name: str, value: object, low: int) -> int:
-    if type(value) is not int or value < low:
-        raise ValueError(f"draw: {name} must be an integer >= {low}, got {value!r}")
-    return value
+    return integer(f"draw: {name}", value, low)
 
 
 def _unknown_options(options: Mapping[str, object]) -> TypeError:
@@ -228,6 +227,10 @@ def draw(
         raise _unknown_options(options)
     if not isinstance(out, (Graph, Value)):
         raise TypeError(f"draw: expected a Value or a Graph, got {type(out).__name__} {out!r}")
+    if isinstance(collapse, str) and collapse != "auto":
+        raise ValueError(
+            f"draw: collapse must be 'auto', None or an integer >= 0, got {collapse!r}"
+        )
     if collapse != "auto" and collapse is not None:
         _check_int("collapse", collapse, 0)
     _check_int("max_nodes", max_nodes, 1)

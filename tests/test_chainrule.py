@@ -4,27 +4,17 @@ import math
 import re
 
 import pytest
+from examples import neuron
 from hypothesis import given
 from hypothesis import strategies as st
 
-from micrograd_x import Parameter, Value, ops, zero_grad
+from micrograd_x import Value, ops, zero_grad
 from micrograd_x.chainrule import explain
 from micrograd_x.testing import reference_grad
 from micrograd_x.testing.strategies import Program, programs
 
 SMOOTH = [o.name for o in ops.registry() if not o.domain.piecewise and o.name != "const"]
 B = 6.8813735870195432
-
-
-def neuron() -> tuple[Value, dict[str, Value]]:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Parameter(-3.0, label="w1"), Parameter(1.0, label="w2")
-    b = Parameter(B, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n}
 
 
 def test_neuron_chain_for_w1() -> None:

@@ -114,18 +114,18 @@ def test_batches_visit_every_index_each_epoch() -> None:
     ("call", "kind", "msg"),
     [
         (lambda: data.make_moons(1), ValueError, "make_moons: n must be an integer >= 2, got 1"),
-        (lambda: data.make_moons(10.0), ValueError, "make_moons: n must be an integer"),
+        (lambda: data.make_moons(10.0), TypeError, "make_moons: n must be an integer"),
         (lambda: data.make_moons(10, noise=-1), ValueError, "make_moons: noise must be a finite"),
         (lambda: data.make_moons(10, noise=math.nan), ValueError, "noise must be a finite number"),
         (lambda: data.make_moons(10, seed="a"), TypeError, "make_moons: seed must be a non-neg"),
-        (lambda: data.make_moons(10, seed=-1), TypeError, "seed must be a non-negative int"),
+        (lambda: data.make_moons(10, seed=-1), ValueError, "seed must be a non-negative int"),
         (lambda: data.make_circles(10, factor=1.0), ValueError, r"factor must be in \(0, 1\)"),
         (lambda: data.make_spirals(10, classes=1), ValueError, "classes must be an integer >= 2"),
         (lambda: data.make_spirals(2, classes=3), ValueError, "n must be an integer >= 3"),
         (lambda: data.make_xor(3), ValueError, "make_xor: n must be an integer >= 4"),
         (lambda: data.make_regression_1d(5, low=1, high=0), ValueError, "need finite low < high"),
         (lambda: data.batches(5, 6), ValueError, "batches: batch_size 6 exceeds the 5 samples"),
-        (lambda: data.batches(5, 0), ValueError, "batch_size must be an integer >= 1"),
+        (lambda: data.batches(5, 0), ValueError, "batch_size must be a positive integer"),
     ],
 )
 def test_bad_arguments(call: object, kind: type[Exception], msg: str) -> None:

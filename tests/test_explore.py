@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from examples import lecture
 
 import micrograd_x
 from micrograd_x import Value, explore, topological_order, trace
@@ -23,17 +24,6 @@ from micrograd_x.explore_state import UNREACHED, highlights, trace_values
 from micrograd_x.ops import DomainError, Op
 
 pytest.importorskip("graphviz")
-
-
-def lecture(a: Value, b: Value, c: Value, f: Value) -> Value:
-    """The micrograd lecture's example L = (a·b + c)·f, labelled as in the lecture."""
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    out = d * f
-    out.label = "L"
-    return out
 
 
 LECTURE = {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
@@ -256,7 +246,7 @@ def test_bad_arguments_get_clear_errors() -> None:
 def test_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import micrograd_x.explore_layout as lay
 
-    monkeypatch.setattr(lay, "_find_dot", lambda: None)
+    monkeypatch.setattr(lay, "find_program", lambda program: None)
     with pytest.raises(LayoutError, match="Graphviz's 'dot' program, which is not installed"):
         explore(lambda x: x * x, x=1.0)
 

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from examples import lecture
 
-from micrograd_x import Value, explore
+from micrograd_x import explore
 
 pytest.importorskip("graphviz")
 selenium = pytest.importorskip("selenium", reason="browser tests need the test extra")
@@ -66,16 +67,6 @@ def browser() -> Iterator[Any]:
     finally:
         d.quit()
         shutil.rmtree(profile, ignore_errors=True)
-
-
-def lecture(a: Value, b: Value, c: Value, f: Value) -> Value:
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    out = d * f
-    out.label = "L"
-    return out
 
 
 @pytest.fixture(scope="module")

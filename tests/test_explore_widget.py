@@ -6,22 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from examples import lecture
 
 from micrograd_x import Value, explore
 from micrograd_x.explore import Explorer
 
 pytest.importorskip("graphviz")
 anywidget = pytest.importorskip("anywidget", reason="the widget needs the widgets extra")
-
-
-def lecture(a: Value, b: Value, c: Value, f: Value) -> Value:
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    out = d * f
-    out.label = "L"
-    return out
 
 
 def ids(ex: Explorer) -> dict[str, str]:

@@ -5,6 +5,7 @@ import math
 import re
 
 import pytest
+from examples import neuron
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,17 +15,6 @@ from micrograd_x.testing import reference_grad
 from micrograd_x.testing.strategies import Program, programs
 
 SMOOTH = [o.name for o in ops.registry() if not o.domain.piecewise and o.name != "const"]
-
-
-def neuron() -> tuple[Value, dict[str, Value]]:
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Parameter(-3.0, label="w1"), Parameter(1.0, label="w2")
-    b = Parameter(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n}
 
 
 def brute_paths(g: Graph, src: int, dst: int) -> list[list[Edge]]:
@@ -216,8 +206,10 @@ def test_bad_json_is_rejected() -> None:
         doc[where][0][key] = bad
         with pytest.raises(ValueError, match=re.escape("Graph.from_dict: malformed graph data")):
             Graph.from_dict(doc)
-    with pytest.raises(ValueError, match=re.escape("expected a mapping, got list")):
+    with pytest.raises(TypeError, match=re.escape("expected a mapping, got list")):
         Graph.from_dict([1])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=re.escape("Graph.from_json: expected a JSON object")):
+        Graph.from_json("[1]")
 
 
 def test_bad_graphs_are_rejected() -> None:

@@ -126,7 +126,7 @@ def test_bad_seeds_and_sizes() -> None:
         init.uniform(2, low=1.0, high=0.0)
     with pytest.raises(ValueError, match="normal: std must be >= 0"):
         init.normal(2, std=-1.0)
-    with pytest.raises(ValueError, match="constant: value must be a finite real number, got nan"):
+    with pytest.raises(ValueError, match="constant: value must be a finite number, got nan"):
         init.constant(math.nan)
     with pytest.raises(ValueError, match="init: unknown initializer 'glorot'; known: xavier"):
         init.get("glorot")

@@ -123,6 +123,8 @@ def test_bad_options_are_clear_errors() -> None:
         jvpcheck(_f, [0.3, -0.7], modes_rtol=-1.0)
     with pytest.raises(ValueError, match="atol must be a finite number"):
         jvpcheck(_f, [0.3, -0.7], atol=float("inf"))
+    with pytest.raises(TypeError, match="atol must be a finite number >= 0, got str"):
+        jvpcheck(_f, [0.3, -0.7], atol="0.1")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="input 1 must be a real number"):
         jvpcheck(_f, [0.3, "x"])
 

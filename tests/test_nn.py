@@ -256,7 +256,7 @@ def test_from_config_errors() -> None:
         from_config({"type": "CNN"})
     with pytest.raises(ValueError, match="the MLP architecture lacks the field 'sizes'"):
         from_config({"type": "MLP", "nin": 2, "activation": None, "output_activation": None})
-    with pytest.raises(ValueError, match="expected a dict"):
+    with pytest.raises(TypeError, match="expected a dict"):
         from_config([1])  # type: ignore[arg-type]
 
 
@@ -315,24 +315,31 @@ def test_numpy_rows_and_values_are_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("build", "msg"),
+    ("build", "error", "msg"),
     [
-        (lambda: Neuron(0), r"Neuron: nin must be a positive integer, got 0"),
-        (lambda: Neuron(2.5), r"Neuron: nin must be a positive integer, got 2.5"),
-        (lambda: Neuron(2, "swish"), r"unknown activation 'swish'; known: tanh, relu"),
-        (lambda: Neuron(2, 3), r"activation must be a name, None or a function, got int 3"),
-        (lambda: Neuron(2, init="bogus"), r"init: unknown initializer 'bogus'"),
-        (lambda: Layer(2, 0), r"Layer: nout must be a positive integer, got 0"),
-        (lambda: MLP(2, []), r"MLP: sizes must be a non-empty list of layer sizes, got \[\]"),
-        (lambda: MLP(2, [3, -1]), r"MLP: every layer size must be a positive integer, got -1"),
-        (lambda: MLP(2, 3), r"MLP: sizes must be a non-empty list"),
-        (lambda: MLP(2, [3], name="a.b"), r"MLP: name must be a non-empty string without dots"),
-        (lambda: MLP(2, [3], name=""), r"MLP: name must be a non-empty string"),
+        (lambda: Neuron(0), ValueError, r"Neuron: nin must be a positive integer, got 0"),
+        (lambda: Neuron(2.5), TypeError, r"Neuron: nin must be a positive integer, got float 2.5"),
+        (lambda: Neuron(2, "swish"), ValueError, r"unknown activation 'swish'; known: tanh, relu"),
+        (
+            lambda: Neuron(2, 3),
+            TypeError,
+            r"activation must be a name, None or a function, got int",
+        ),
+        (lambda: Neuron(2, init="bogus"), ValueError, r"init: unknown initializer 'bogus'"),
+        (lambda: Layer(2, 0), ValueError, r"Layer: nout must be a positive integer, got 0"),
+        (lambda: MLP(2, []), ValueError, r"MLP: sizes must be a non-empty list of layer sizes"),
+        (lambda: MLP(2, [3, -1]), ValueError, r"MLP: every layer size must be a positive integer"),
+        (lambda: MLP(2, 3), TypeError, r"MLP: sizes must be a list of layer sizes, got int 3"),
+        (lambda: MLP(2, [3], name="a.b"), ValueError, r"MLP: name must be a non-empty string"),
+        (lambda: MLP(2, [3], name=""), ValueError, r"MLP: name must be a non-empty string"),
+        (lambda: MLP(2, [3], name=3), TypeError, r"MLP: name must be a string, got int 3"),
     ],
 )
-def test_bad_construction(build: object, msg: str) -> None:
-    with pytest.raises((ValueError, TypeError), match=msg):
+def test_bad_construction(build: object, error: type[Exception], msg: str) -> None:
+    # A wrong type is a TypeError, a wrong value of the right type a ValueError.
+    with pytest.raises(error, match=msg) as caught:
         build()  # type: ignore[operator]
+    assert type(caught.value) is error
 
 
 def test_base_module_is_abstract() -> None:

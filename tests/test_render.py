@@ -607,10 +607,10 @@ def test_save_replaces_a_file_atomically(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"collapse": -1}, "collapse must be an integer >= 0, got -1"),
-        ({"collapse": "deep"}, "collapse must be an integer >= 0, got 'deep'"),
-        ({"max_nodes": 0}, "max_nodes must be an integer >= 1, got 0"),
-        ({"digits": 0}, "digits must be an integer >= 1, got 0"),
+        ({"collapse": -1}, "collapse must be a non-negative integer, got -1"),
+        ({"collapse": "deep"}, "collapse must be 'auto', None or an integer >= 0, got 'deep'"),
+        ({"max_nodes": 0}, "max_nodes must be a positive integer, got 0"),
+        ({"digits": 0}, "digits must be a positive integer, got 0"),
         (
             {"direction": "UP"},
             "direction must be \"auto\" or one of ('TB', 'LR', 'BT', 'RL'), got 'UP'",

@@ -145,7 +145,7 @@ def test_around_keeps_the_values_within_the_radius() -> None:
     assert set(d2.members) == {"v0", "v1", "h0"}
     with pytest.raises(ValueError, match="give depth= or around=, not both"):
         draw(y, depth=2, around=x)
-    with pytest.raises(ValueError, match="depth must be an integer >= 1"):
+    with pytest.raises(ValueError, match="depth must be a positive integer"):
         draw(y, depth=0)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from micrograd_x import Value, topological_order
+from micrograd_x._checks import real
 from micrograd_x.ops import DomainError
 
 __all__ = [
@@ -114,7 +115,7 @@ def default_eps(eps: float | None, method: str, where: str) -> float:
         raise ValueError(f"{where}: method must be one of {METHODS}, got {method!r}")
     if eps is None:
         return RICHARDSON_EPS if method == "richardson" else DEFAULT_EPS
-    if not (isinstance(eps, numbers.Real) and 0.0 < eps < 1.0):
+    if not 0.0 < real(f"{where}: eps", eps) < 1.0:
         raise ValueError(f"{where}: eps must be a number in (0, 1), got {eps!r}")
     return float(eps)
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd_x import Value, backward, gradients, hessian
+from micrograd_x._checks import real
 from micrograd_x.testing.differences import (
     ILL_CONDITIONED,
     UNDEFINED,
@@ -50,8 +50,7 @@ def _check_options(
 ) -> float:
     eps = default_eps(eps, method, where)
     for name, tol in (("atol", atol), ("rtol", rtol)):
-        if not (isinstance(tol, numbers.Real) and 0.0 <= tol < math.inf):
-            raise ValueError(f"{where}: {name} must be a finite number >= 0, got {tol!r}")
+        real(f"{where}: {name}", tol, low=0.0)
     if kinks not in _KINK_MODES:
         raise ValueError(f"{where}: kinks must be one of {_KINK_MODES}, got {kinks!r}")
     return eps

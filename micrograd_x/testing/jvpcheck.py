@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from micrograd_x import Value, topological_order
+from micrograd_x._checks import real
 from micrograd_x.forward import jacobian, jvp
 from micrograd_x.testing.gradcheck import gradcheck
 from micrograd_x.testing.report import GradcheckReport
@@ -286,8 +287,7 @@ def jvpcheck(
 
 def _check_modes_tolerances(modes_atol: float, modes_rtol: float) -> None:
     for name, tol in (("modes_atol", modes_atol), ("modes_rtol", modes_rtol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0.0 <= tol < math.inf:
-            raise ValueError(f"jvpcheck: {name} must be a finite number >= 0, got {tol!r}")
+        real(f"jvpcheck: {name}", tol, low=0.0)
 
 
 def compare_modes(

@@ -494,6 +494,15 @@ def _check_value_bounds(min_value: float, max_value: float, where: str) -> tuple
     return lo, hi
 
 
+def _point(
+    draw: st.DrawFn, n_vars: st.SearchStrategy[int], lo: float, hi: float
+) -> tuple[list[str], list[float], dict[str, float]]:
+    """Draw the variables ``x0, x1, …``, a point in ``[lo, hi]``, and the two as a mapping."""
+    variables = [f"x{i}" for i in range(draw(n_vars))]
+    inputs = [draw(_floats(lo, hi)) for _ in variables]
+    return variables, inputs, dict(zip(variables, inputs))
+
+
 def programs(
     *,
     variables: int | st.SearchStrategy[int] = _VARIABLES,
@@ -531,10 +540,7 @@ def programs(
 
     @st.composite
     def build(draw: st.DrawFn) -> Program:
-        nv = draw(n_vars)
-        variables = [f"x{i}" for i in range(nv)]
-        inputs = [draw(_floats(lo, hi)) for _ in variables]
-        env: dict[str, float] = dict(zip(variables, inputs))
+        variables, inputs, env = _point(draw, n_vars, lo, hi)
         pool = [_name(v) for v in variables]
         steps = []
         for i in range(draw(n_steps)):
@@ -588,10 +594,7 @@ def expressions(
 
     @st.composite
     def build(draw: st.DrawFn) -> Program:
-        nv = draw(n_vars)
-        variables = [f"x{i}" for i in range(nv)]
-        inputs = [draw(_floats(lo, hi)) for _ in variables]
-        env: dict[str, float] = dict(zip(variables, inputs))
+        variables, inputs, env = _point(draw, n_vars, lo, hi)
         leaves = [_name(v) for v in variables]
 
         def tree(depth: int) -> _Node:
