@@ -132,7 +132,6 @@ __all__ = [
     "explain",
     "explore",
     "fit",
-    "forward",
     "gradients",
     "hessian",
     "init",
