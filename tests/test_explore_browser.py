@@ -234,7 +234,7 @@ def test_the_network_check_sees_a_request_when_there_is_one(browser: Any, tmp_pa
 
 def test_a_drawing_saved_as_html_shows_its_svg_offline(browser: Any, tmp_path: Path) -> None:
     # draw(...).save("x.html"): the static picture as one self-contained page.
-    from micrograd_x import draw
+    from micrograd_x import Value, draw
 
     a, b = Value(2.0, label="a<b>"), Value(-3.0, label="b")
     out = (a * b).tanh()
