@@ -42,6 +42,8 @@ __all__ = [
 
 def _number(where: str, name: str, v: object, low: float = 0.0, strict: bool = False) -> float:
     """Check a hyper-parameter: a finite real number >= low (> low when strict)."""
+    if type(v) is float and v - v == 0.0 and (v > low or (v == low and not strict)):
+        return v  # the common case (a schedule sets the rate every step), without ABC checks
     if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
         raise ValueError(f"{where}: {name} must be a finite number, got {v!r}")
     f = float(v)
@@ -228,9 +230,10 @@ class Optimizer(ABC):
             with np.errstate(all="ignore"):  # a non-finite update is reported below
                 new = self._update(x[sl], g[sl], st, group)
             st = {k: np.array(np.broadcast_to(v, (n,)), dtype=np.float64) for k, v in st.items()}
-            ok = bool(np.isfinite(new).all()) and all(
-                bool(np.isfinite(v).all()) for v in st.values()
-            )
+            # A finite sum means every term is finite; only a non-finite one needs the scan.
+            ok = math.isfinite(float(np.sum(new))) or bool(np.isfinite(new).all())
+            for v in st.values():
+                ok = ok and (math.isfinite(float(v.sum())) or bool(np.isfinite(v).all()))
             if not ok:
                 bad = ~np.isfinite(np.broadcast_to(new, (n,)))
                 for v in st.values():
@@ -477,6 +480,8 @@ class AdamW(Adam):
 
 
 def _steps(where: str, name: str, v: object, low: int = 1) -> int:
+    if type(v) is int and v >= low:
+        return v
     if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
         raise ValueError(f"{where}: {name} must be an integer >= {low}, got {v!r}")
     return int(v)
