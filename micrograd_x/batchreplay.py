@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -298,7 +298,9 @@ class _Dense:
         if self._shared:
             X = V[self._x] if self._Xv is None else self._Xv
             gW = G @ X.T
-            if self._gXv is not None:
+            if self._gXv is not None and W.shape[0] == 1:
+                np.multiply(W.T, G, out=self._gXv)  # one neuron: the outer product, exactly
+            elif self._gXv is not None:
                 np.matmul(W.T, G, out=self._gXv)
             elif self._gx and self._assign:
                 gV[self._x] = W.T @ G
@@ -494,22 +496,8 @@ class BatchReplay:
         Raises:
             FloatingPointError: If a value is not finite (eager mode names the op).
         """
-        V, _ = self._buffers_for(X.shape[0])
-        b = self._bound
-        if b is None or b[0] is not P or b[1] is not V:
-            for grp in self._groups:
-                grp.bind(P, V)
-            self._bound = (P, V)
-        V[: self._nin] = X.T
         with np.errstate(all="ignore"):
-            for grp in self._groups:
-                grp.forward(P, V)
-            total = float(V[self._nin :].sum())
-        if not math.isfinite(total) and not np.isfinite(V[self._nin :]).all():
-            raise FloatingPointError("batch replay: a value is not finite")
-        self._V = V
-        out: Array = V[self._out_sel].T
-        return out
+            return self._forward(P, X)
 
     def backward(self, P: Array, g_out: Array, gP: Array) -> None:
         """Add the gradients of the last batch into ``gP``, given d(loss)/d(outputs).
@@ -522,15 +510,59 @@ class BatchReplay:
         Raises:
             FloatingPointError: If a gradient is not finite.
         """
-        V = self._V
-        if V is None:
-            raise RuntimeError("batch replay: call forward() before backward()")
-        gV = self._buffers_for(V.shape[1])[1]
+        with np.errstate(all="ignore"):
+            self._backward(P, g_out, gP)
+
+    def forward_backward(
+        self, P: Array, X: Array, loss: Callable[[Array], tuple[float, Array]], gP: Array
+    ) -> tuple[Array, float]:
+        """:meth:`forward`, a loss on the outputs, then :meth:`backward`, in one call.
+
+        Args:
+            P: The parameters' values.
+            X: The inputs, shape (samples, inputs).
+            loss: ``loss(outputs) -> (loss, d(loss)/d(outputs))``.
+            gP: The parameters' gradient array, added into.
+
+        Returns:
+            The outputs (samples × outputs) and the loss.
+
+        Raises:
+            FloatingPointError: If a value or a gradient is not finite.
+        """
+        with np.errstate(all="ignore"):
+            out = self._forward(P, X)
+            value, g_out = loss(out)
+            self._backward(P, g_out, gP)
+        return out, value
+
+    def _bind(self, P: Array, V: Array) -> None:
         b = self._bound
         if b is None or b[0] is not P or b[1] is not V:
             for grp in self._groups:
                 grp.bind(P, V)
             self._bound = (P, V)
+
+    def _forward(self, P: Array, X: Array) -> Array:
+        V, _ = self._buffers_for(X.shape[0])
+        self._bind(P, V)
+        V[: self._nin] = X.T
+        for grp in self._groups:
+            grp.forward(P, V)
+        # A finite sum means every value is finite; only a non-finite one needs the scan.
+        rest = V[self._nin :]
+        if not math.isfinite(float(rest.sum())) and not np.isfinite(rest).all():
+            raise FloatingPointError("batch replay: a value is not finite")
+        self._V = V
+        out: Array = V[self._out_sel].T
+        return out
+
+    def _backward(self, P: Array, g_out: Array, gP: Array) -> None:
+        V = self._V
+        if V is None:
+            raise RuntimeError("batch replay: call forward() before backward()")
+        gV = self._buffers_for(V.shape[1])[1]
+        self._bind(P, V)
         bg = self._bound_grads
         if bg is None or bg[0] is not gP or bg[1] is not gV:
             for grp in self._groups:
@@ -542,9 +574,8 @@ class BatchReplay:
             np.add.at(gV, self._out_rows, g_out.T)
         else:
             gV[self._out_sel] = g_out.T
-        with np.errstate(all="ignore"):
-            for grp in reversed(self._groups):
-                grp.backward(P, V, gP, gV)
+        for grp in reversed(self._groups):
+            grp.backward(P, V, gP, gV)
         # A finite sum means every gradient is finite; only a non-finite one needs the scan.
         if not math.isfinite(float(gP.sum())) and not np.isfinite(gP).all():
             raise FloatingPointError("batch replay: a gradient is not finite")

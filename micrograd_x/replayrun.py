@@ -185,10 +185,10 @@ class BatchRun(EagerRun):
         """As :meth:`EagerRun.measure`; the gradients go to the flat array."""
         X, y = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
         P, G = self.P, self.G
-        scores = self.replay.forward(P, X)
-        loss, d_scores = self.loss_fn.batch_loss(scores, y)
         G.fill(0.0)
-        self.replay.backward(P, d_scores, G)
+        scores, loss = self.replay.forward_backward(
+            P, X, lambda s: self.loss_fn.batch_loss(s, y), G
+        )
         l2 = self.loss_fn.l2
         mi = self.model_idx
         if l2:
