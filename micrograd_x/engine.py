@@ -523,6 +523,10 @@ _HINTS = {
 """micrograd and PyTorch names that a Value spells differently."""
 
 
+_data_of: Any = Value.__dict__["_data"].__get__
+"""``_data_of(v)``: a Value's number; a TypeError for anything that is not a Value."""
+
+
 def _public_names() -> list[str]:
     return [n for n in dir(Value) if not n.startswith("__")]
 
@@ -772,26 +776,33 @@ def dot(
         raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
     if not weights:
         raise ValueError("dot: needs at least one weight and input")
-    # Values pass straight through (the common case in a network); numbers become constants.
-    nodes = [w if isinstance(w, Value) else _coerce_or_raise(w, "dot") for w in weights]
-    nodes += [x if isinstance(x, Value) else _coerce_or_raise(x, "dot") for x in inputs]
-    if bias is not None:
-        nodes.append(_coerce_or_raise(bias, "dot"))
+    try:
+        # The common case in a network: every input a Value. The slot's getter reads each
+        # one's number and refuses anything else (TypeError) in one C-level pass.
+        ws = list(map(_data_of, weights))
+        xs = list(map(_data_of, inputs))
+        nodes = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
+        b = 0.0 if bias is None else _data_of(bias)
+    except TypeError:
+        # Numbers become constants.
+        nodes = tuple(
+            [_coerce_or_raise(v, "dot") for v in (*weights, *inputs)]
+            + ([] if bias is None else [_coerce_or_raise(bias, "dot")])
+        )
+        n = len(weights)
+        ws = [v._data for v in nodes[:n]]
+        xs = [v._data for v in nodes[n : 2 * n]]
+        b = 0.0 if bias is None else nodes[-1]._data
     # DOT's forward and partials, spelled out for the hot path of every network (the same float
     # operations in the same order as ops._dot and ops._dot_partials, so the same bits).
-    datas = [v._data for v in nodes]
-    n = len(weights)
-    ws, xs = datas[:n], datas[n : 2 * n]
-    out = datas[-1] if bias is not None else 0.0
+    out = b
     for w, x in zip(ws, xs):
         out += w * x
     if out - out != 0.0:
-        raise _not_finite(DOT, out, tuple(datas))
+        raise _not_finite(DOT, out, (*ws, *xs) if bias is None else (*ws, *xs, b))
+    xs += ws
     if bias is not None:
-        xs.extend(ws)
         xs.append(1.0)
-    else:
-        xs.extend(ws)
     v = _new(Value)
     v._n = 0
     v._data = out
@@ -800,7 +811,7 @@ def dot(
     v.params = v.label = None
     v.scope = _scope_now()
     v._p0 = v._p1 = v._d0 = v._d1 = None
-    v._pn = tuple(nodes)
+    v._pn = nodes
     v._dn = tuple(xs)
     return v
 
