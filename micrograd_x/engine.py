@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from micrograd_x import ops
 from micrograd_x.ops import (
@@ -776,19 +776,19 @@ def dot(
         raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
     if not weights:
         raise ValueError("dot: needs at least one weight and input")
+    nodes: tuple[Value, ...]
     try:
         # The common case in a network: every input a Value. The slot's getter reads each
         # one's number and refuses anything else (TypeError) in one C-level pass.
         ws = list(map(_data_of, weights))
         xs = list(map(_data_of, inputs))
-        nodes = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
         b = 0.0 if bias is None else _data_of(bias)
+        every = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
+        nodes = cast("tuple[Value, ...]", every)
     except TypeError:
         # Numbers become constants.
-        nodes = tuple(
-            [_coerce_or_raise(v, "dot") for v in (*weights, *inputs)]
-            + ([] if bias is None else [_coerce_or_raise(bias, "dot")])
-        )
+        every = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
+        nodes = tuple([_coerce_or_raise(v, "dot") for v in every])
         n = len(weights)
         ws = [v._data for v in nodes[:n]]
         xs = [v._data for v in nodes[n : 2 * n]]
