@@ -351,8 +351,17 @@ class Value:
 
     # -- arithmetic ---------------------------------------------------------------------------
 
+    # The fast paths of +, − and × between Values: the op records' float rules spelled out (tests
+    # compare them with ADD, SUB and MUL bit for bit); a non-finite result takes the general
+    # path, which raises the record's error.
+
     def __add__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other, "add")
+        if isinstance(other, Value):
+            out = self._data + other._data
+            if out - out == 0.0:
+                return _node2(ADD, self, other, out, 1.0, 1.0)
+            return _apply2(ADD, self, other)
+        o = _coerce(other, "add")
         return NotImplemented if o is None else _apply2(ADD, self, o)
 
     def __radd__(self, other: float) -> Value:
@@ -360,7 +369,12 @@ class Value:
         return NotImplemented if o is None else _apply2(ADD, o, self)
 
     def __sub__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other, "sub")
+        if isinstance(other, Value):
+            out = self._data - other._data
+            if out - out == 0.0:
+                return _node2(SUB, self, other, out, 1.0, -1.0)
+            return _apply2(SUB, self, other)
+        o = _coerce(other, "sub")
         return NotImplemented if o is None else _apply2(SUB, self, o)
 
     def __rsub__(self, other: float) -> Value:
@@ -368,7 +382,14 @@ class Value:
         return NotImplemented if o is None else _apply2(SUB, o, self)
 
     def __mul__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other, "mul")
+        if isinstance(other, Value):
+            a = self._data
+            b = other._data
+            out = a * b
+            if out - out == 0.0:
+                return _node2(MUL, self, other, out, b, a)
+            return _apply2(MUL, self, other)
+        o = _coerce(other, "mul")
         return NotImplemented if o is None else _apply2(MUL, self, o)
 
     def __rmul__(self, other: float) -> Value:
@@ -613,10 +634,9 @@ def _check_partials(op: Op, parts: tuple[Any, ...], inputs: tuple[float, ...]) -
 
 def _apply1(op: Op, x: Value, params: Mapping[str, float] | None = None) -> Value:
     a = x._data
-    kw = params or {}
-    out = op.forward(a, **kw)
+    out = op.forward(a, **params) if params else op.forward(a)
     try:
-        (d,) = op.partials(out, a, **kw)
+        (d,) = op.partials(out, a, **params) if params else op.partials(out, a)
     except ZeroDivisionError:  # the rule divided by zero: the derivative is infinite
         raise _infinite_partial(op, (a,)) from None
     except OverflowError:
@@ -653,6 +673,11 @@ def _apply2(op: Op, x: Value, y: Value) -> Value:
         raise _not_finite(op, out, (a, b))
     if op.checked_partials and not (d0 - d0 == 0.0 and d1 - d1 == 0.0):
         raise _overflowing_partial(op, (a, b))
+    return _node2(op, x, y, out, d0, d1)
+
+
+def _node2(op: Op, x: Value, y: Value, out: float, d0: Any, d1: Any) -> Value:
+    """A checked binary node: ``out = op(x, y)`` with partials ``d0``, ``d1``."""
     v = _new(Value)
     v._n = 0
     v._data = out
