@@ -35,7 +35,7 @@ from micrograd_x.data import make_moons, to_signed
 from micrograd_x.nn import MLP
 from micrograd_x.train import fit
 
-__all__ = ["table_rows"]
+__all__ = ["one_thread", "table_rows"]
 
 L2 = 1e-4
 SIZES = {

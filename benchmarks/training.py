@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks._common import Row, Scale, gc_state, median, optional_torch
+from benchmarks.scaling import one_thread
 from micrograd_x import zero_grad
 from micrograd_x.data import make_moons, to_signed
 from micrograd_x.nn import MLP
@@ -270,7 +271,19 @@ def _rss_mb() -> float:
 
 
 def big_rows(scale: Scale) -> list[Row]:
-    """MLP(2,[64,64,1]) on 1,000 points: replay steps, memory across them, and the others."""
+    """MLP(2,[64,64,1]) on 1,000 points: replay steps, memory across them, and the others.
+
+    BLAS and PyTorch run on one thread, as in the ``table`` case: on a shared machine, BLAS
+    threads waiting for a busy core make a step's time swing by several times.
+    """
+    with one_thread() as pinned:
+        rows = _big_rows(scale)
+    if rows:
+        rows[0].note += ("; " if rows[0].note else "") + pinned
+    return rows
+
+
+def _big_rows(scale: Scale) -> list[Row]:
     X, y = _data(scale.big_points, seed=1)
     sizes = [2, *scale.big_sizes, 1]
     weights = _weights(MLP(2, sizes[1:], seed=0))

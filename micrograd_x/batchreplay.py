@@ -17,8 +17,9 @@ only models whose forward pass never looks at values qualify
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -85,7 +86,7 @@ def _unique(idx: Index) -> bool:
 class _Slot:
     """One input position of a group: batched rows of V, parameters of P, or constants."""
 
-    __slots__ = ("assign", "idx", "kind", "sel", "unique", "values")
+    __slots__ = ("assign", "idx", "kind", "sel", "unique", "values", "view")
 
     def __init__(self, kind: str, idx: Index, values: Array | None = None) -> None:
         self.kind = kind  # "B" (batched row), "P" (parameter), "C" (constant)
@@ -95,6 +96,15 @@ class _Slot:
         self.values = values
         # Whether this slot's gradient is the only one its rows get: written, not added.
         self.assign = False
+        # The slot's input as a view of the bound arrays (None: gathered at every read).
+        self.view: Array | None = None
+
+    def bind(self, P: Array, V: Array) -> None:
+        """Keep the slot's input as a view when it is one (a slice of rows, or constants)."""
+        if self.kind == "C" or isinstance(self.sel, slice):
+            self.view = self.read(P, V)
+        else:
+            self.view = None
 
     def read(self, P: Array, V: Array) -> Array:
         if self.kind == "B":
@@ -124,15 +134,53 @@ class _Elementwise:
         self.params = params
         k: Kernel = KERNELS[op]
         self._f, self._d = k.forward, k.partials
+        if params:
+            self._f = functools.partial(k.forward, **params)
+            self._d = functools.partial(k.partials, **params)
         self._slots = slots
+        self._out: Array = np.empty((0, 0))
+        self._gout: Array = np.empty((0, 0))
+        # A unary op on a block of rows whose gradient it alone writes (an activation): its
+        # input and input gradient as views, for the sweeps' shortest path.
+        self._x1: Array | None = None
+        self._gx1: Array | None = None
+
+    def bind(self, P: Array, V: Array) -> None:
+        """Take views of the arrays the next forward and backward sweeps read."""
+        self._out = V[self.start : self.stop]
+        for s in self._slots:
+            s.bind(P, V)
+        one = len(self._slots) == 1 and self._slots[0].kind == "B"
+        self._x1 = self._slots[0].view if one else None
+
+    def bind_grads(self, gP: Array, gV: Array) -> None:
+        """Take views of the gradient arrays the next backward sweeps write."""
+        self._gout = gV[self.start : self.stop]
+        s0 = self._slots[0]
+        one = len(self._slots) == 1 and s0.kind == "B" and s0.assign
+        self._gx1 = gV[s0.sel] if one and isinstance(s0.sel, slice) else None
+
+    def _inputs(self, P: Array, V: Array) -> list[Array]:
+        return [s.read(P, V) if s.view is None else s.view for s in self._slots]
 
     def forward(self, P: Array, V: Array) -> None:
-        V[self.start : self.stop] = self._f(*[s.read(P, V) for s in self._slots], **self.params)
+        x1 = self._x1
+        if x1 is not None:
+            self._out[...] = self._f(x1)
+        else:
+            self._out[...] = self._f(*self._inputs(P, V))
 
     def backward(self, P: Array, V: Array, gP: Array, gV: Array) -> None:
-        G = gV[self.start : self.stop]
-        ins = [s.read(P, V) for s in self._slots]
-        parts = self._d(V[self.start : self.stop], *ins, **self.params)
+        G = self._gout
+        x1, gx1 = self._x1, self._gx1
+        if x1 is not None and gx1 is not None:
+            (d,) = self._d(self._out, x1)
+            if not isinstance(d, float) and d.shape == G.shape:
+                np.multiply(d, G, out=gx1)  # written in place: no temporary
+                return
+            parts = (d,)
+        else:
+            parts = self._d(self._out, *self._inputs(P, V))
         for slot, d in zip(self._slots, parts):
             if slot.kind == "C":
                 continue
@@ -184,6 +232,14 @@ class _Dense:
         self._unique = unique
         self._xrows = x[0] if self._shared else x.ravel()
         self._assign = False
+        self._out: Array = np.empty((0, 0))
+        self._gout: Array = np.empty((0, 0))
+        self._Wv: Array | None = None
+        self._gWv: Array | None = None
+        self._Xv: Array | None = None
+        self._gXv: Array | None = None
+        self._bv: Array | None = None
+        self._gbv: Array | None = None
 
     def targets(self) -> list[Index]:
         """The batched rows this group sends gradients to."""
@@ -200,24 +256,52 @@ class _Dense:
             return P[self._wsel].reshape(self._w.shape)
         return P[self._w]
 
+    def bind(self, P: Array, V: Array) -> None:
+        """Take views of the arrays the next forward and backward sweeps read.
+
+        When the weights, inputs and biases are blocks (an MLP's are), a sweep then indexes
+        nothing.
+        """
+        self._out = V[self.start : self.stop]
+        self._Wv = self._weights(P) if isinstance(self._wsel, slice) else None
+        self._Xv = V[self._x] if self._shared and isinstance(self._x, slice) else None
+        bs = isinstance(self._b, slice) and self._unique
+        self._bv = P[self._b][:, None] if bs else None
+
+    def bind_grads(self, gP: Array, gV: Array) -> None:
+        """Take views of the gradient arrays the next backward sweeps write."""
+        self._gout = gV[self.start : self.stop]
+        wslice = isinstance(self._wsel, slice)
+        self._gWv = gP[self._wsel].reshape(self._w.shape) if wslice else None
+        xs = self._shared and isinstance(self._x, slice) and self._gx and self._assign
+        self._gXv = gV[self._x] if xs else None
+        bs = isinstance(self._b, slice) and self._unique
+        self._gbv = gP[self._b] if bs else None
+
     def forward(self, P: Array, V: Array) -> None:
-        W = self._weights(P)
-        out = V[self.start : self.stop]
-        if self._shared:
+        out = self._out
+        W = self._weights(P) if self._Wv is None else self._Wv
+        if self._Xv is not None:
+            np.matmul(W, self._Xv, out=out)
+        elif self._shared:
             np.matmul(W, V[self._x], out=out)
         else:
             out[...] = np.einsum("mk,mkb->mb", W, V[self._x])
-        if self._b is not None:
+        if self._bv is not None:
+            out += self._bv
+        elif self._b is not None:
             out += P[self._b][:, None]
 
     def backward(self, P: Array, V: Array, gP: Array, gV: Array) -> None:
-        G = gV[self.start : self.stop]
-        W = self._weights(P)
+        G = self._gout
+        W = self._weights(P) if self._Wv is None else self._Wv
         if self._shared:
-            X = V[self._x]
+            X = V[self._x] if self._Xv is None else self._Xv
             gW = G @ X.T
-            if self._gx and self._assign and isinstance(self._x, slice):
-                np.matmul(W.T, G, out=gV[self._x])
+            if self._gXv is not None and W.shape[0] == 1:
+                np.multiply(W.T, G, out=self._gXv)  # one neuron: the outer product, exactly
+            elif self._gXv is not None:
+                np.matmul(W.T, G, out=self._gXv)
             elif self._gx and self._assign:
                 gV[self._x] = W.T @ G
             elif self._gx:
@@ -227,14 +311,15 @@ class _Dense:
             gW = np.einsum("mb,mkb->mk", G, X3)
             assert not isinstance(self._x, slice)
             np.add.at(gV, self._x, W[:, :, None] * G[:, None, :])
-        if isinstance(self._wsel, slice):
-            gw = gP[self._wsel]  # a view: the layer's weights are one block
-            gw += gW.ravel()
+        if self._gWv is not None:
+            self._gWv += gW  # a view: the layer's weights are one block
         elif self._unique:
             gP[self._w] += gW
         else:
             np.add.at(gP, self._w, gW)
-        if self._b is not None:
+        if self._gbv is not None:
+            self._gbv += G.sum(axis=1)
+        elif self._b is not None:
             _add(gP, self._b, G.sum(axis=1), self._unique)
 
 
@@ -358,6 +443,9 @@ class BatchReplay:
         self.n_groups = len(self._groups)
         self._buffers: dict[int, tuple[Array, Array]] = {}
         self._V: Array | None = None
+        # The arrays the groups hold views of (bound again when a sweep gets others).
+        self._bound: tuple[Array, Array] | None = None
+        self._bound_grads: tuple[Array, Array] | None = None
 
     def _dense(self, start: int, members: list[Value], kinds: tuple[str, ...], pos: Any) -> _Dense:
         n = len(members[0].parents)
@@ -408,17 +496,8 @@ class BatchReplay:
         Raises:
             FloatingPointError: If a value is not finite (eager mode names the op).
         """
-        V, _ = self._buffers_for(X.shape[0])
-        V[: self._nin] = X.T
         with np.errstate(all="ignore"):
-            for grp in self._groups:
-                grp.forward(P, V)
-            total = float(V[self._nin :].sum())
-        if not math.isfinite(total) and not np.isfinite(V[self._nin :]).all():
-            raise FloatingPointError("batch replay: a value is not finite")
-        self._V = V
-        out: Array = V[self._out_sel].T
-        return out
+            return self._forward(P, X)
 
     def backward(self, P: Array, g_out: Array, gP: Array) -> None:
         """Add the gradients of the last batch into ``gP``, given d(loss)/d(outputs).
@@ -431,18 +510,72 @@ class BatchReplay:
         Raises:
             FloatingPointError: If a gradient is not finite.
         """
+        with np.errstate(all="ignore"):
+            self._backward(P, g_out, gP)
+
+    def forward_backward(
+        self, P: Array, X: Array, loss: Callable[[Array], tuple[float, Array]], gP: Array
+    ) -> tuple[Array, float]:
+        """:meth:`forward`, a loss on the outputs, then :meth:`backward`, in one call.
+
+        Args:
+            P: The parameters' values.
+            X: The inputs, shape (samples, inputs).
+            loss: ``loss(outputs) -> (loss, d(loss)/d(outputs))``.
+            gP: The parameters' gradient array, added into.
+
+        Returns:
+            The outputs (samples × outputs) and the loss.
+
+        Raises:
+            FloatingPointError: If a value or a gradient is not finite.
+        """
+        with np.errstate(all="ignore"):
+            out = self._forward(P, X)
+            value, g_out = loss(out)
+            self._backward(P, g_out, gP)
+        return out, value
+
+    def _bind(self, P: Array, V: Array) -> None:
+        b = self._bound
+        if b is None or b[0] is not P or b[1] is not V:
+            for grp in self._groups:
+                grp.bind(P, V)
+            self._bound = (P, V)
+
+    def _forward(self, P: Array, X: Array) -> Array:
+        V, _ = self._buffers_for(X.shape[0])
+        self._bind(P, V)
+        V[: self._nin] = X.T
+        for grp in self._groups:
+            grp.forward(P, V)
+        # A finite sum means every value is finite; only a non-finite one needs the scan.
+        rest = V[self._nin :]
+        if not math.isfinite(float(rest.sum())) and not np.isfinite(rest).all():
+            raise FloatingPointError("batch replay: a value is not finite")
+        self._V = V
+        out: Array = V[self._out_sel].T
+        return out
+
+    def _backward(self, P: Array, g_out: Array, gP: Array) -> None:
         V = self._V
         if V is None:
             raise RuntimeError("batch replay: call forward() before backward()")
         gV = self._buffers_for(V.shape[1])[1]
+        self._bind(P, V)
+        bg = self._bound_grads
+        if bg is None or bg[0] is not gP or bg[1] is not gV:
+            for grp in self._groups:
+                grp.bind_grads(gP, gV)
+            self._bound_grads = (gP, gV)
         if self._zero is not None:
             gV[self._zero] = 0.0
         if self._add_out:
             np.add.at(gV, self._out_rows, g_out.T)
         else:
             gV[self._out_sel] = g_out.T
-        with np.errstate(all="ignore"):
-            for grp in reversed(self._groups):
-                grp.backward(P, V, gP, gV)
-        if not np.isfinite(gP).all():
+        for grp in reversed(self._groups):
+            grp.backward(P, V, gP, gV)
+        # A finite sum means every gradient is finite; only a non-finite one needs the scan.
+        if not math.isfinite(float(gP.sum())) and not np.isfinite(gP).all():
             raise FloatingPointError("batch replay: a gradient is not finite")

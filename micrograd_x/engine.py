@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from micrograd_x import ops
 from micrograd_x.ops import (
@@ -351,8 +351,17 @@ class Value:
 
     # -- arithmetic ---------------------------------------------------------------------------
 
+    # The fast paths of +, − and × between Values: the op records' float rules spelled out (tests
+    # compare them with ADD, SUB and MUL bit for bit); a non-finite result takes the general
+    # path, which raises the record's error.
+
     def __add__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other, "add")
+        if isinstance(other, Value):
+            out = self._data + other._data
+            if out - out == 0.0:
+                return _node2(ADD, self, other, out, 1.0, 1.0)
+            return _apply2(ADD, self, other)
+        o = _coerce(other, "add")
         return NotImplemented if o is None else _apply2(ADD, self, o)
 
     def __radd__(self, other: float) -> Value:
@@ -360,7 +369,12 @@ class Value:
         return NotImplemented if o is None else _apply2(ADD, o, self)
 
     def __sub__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other, "sub")
+        if isinstance(other, Value):
+            out = self._data - other._data
+            if out - out == 0.0:
+                return _node2(SUB, self, other, out, 1.0, -1.0)
+            return _apply2(SUB, self, other)
+        o = _coerce(other, "sub")
         return NotImplemented if o is None else _apply2(SUB, self, o)
 
     def __rsub__(self, other: float) -> Value:
@@ -368,7 +382,14 @@ class Value:
         return NotImplemented if o is None else _apply2(SUB, o, self)
 
     def __mul__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other, "mul")
+        if isinstance(other, Value):
+            a = self._data
+            b = other._data
+            out = a * b
+            if out - out == 0.0:
+                return _node2(MUL, self, other, out, b, a)
+            return _apply2(MUL, self, other)
+        o = _coerce(other, "mul")
         return NotImplemented if o is None else _apply2(MUL, self, o)
 
     def __rmul__(self, other: float) -> Value:
@@ -523,6 +544,10 @@ _HINTS = {
 """micrograd and PyTorch names that a Value spells differently."""
 
 
+_data_of: Any = Value.__dict__["_data"].__get__
+"""``_data_of(v)``: a Value's number; a TypeError for anything that is not a Value."""
+
+
 def _public_names() -> list[str]:
     return [n for n in dir(Value) if not n.startswith("__")]
 
@@ -609,10 +634,9 @@ def _check_partials(op: Op, parts: tuple[Any, ...], inputs: tuple[float, ...]) -
 
 def _apply1(op: Op, x: Value, params: Mapping[str, float] | None = None) -> Value:
     a = x._data
-    kw = params or {}
-    out = op.forward(a, **kw)
+    out = op.forward(a, **params) if params else op.forward(a)
     try:
-        (d,) = op.partials(out, a, **kw)
+        (d,) = op.partials(out, a, **params) if params else op.partials(out, a)
     except ZeroDivisionError:  # the rule divided by zero: the derivative is infinite
         raise _infinite_partial(op, (a,)) from None
     except OverflowError:
@@ -649,6 +673,11 @@ def _apply2(op: Op, x: Value, y: Value) -> Value:
         raise _not_finite(op, out, (a, b))
     if op.checked_partials and not (d0 - d0 == 0.0 and d1 - d1 == 0.0):
         raise _overflowing_partial(op, (a, b))
+    return _node2(op, x, y, out, d0, d1)
+
+
+def _node2(op: Op, x: Value, y: Value, out: float, d0: Any, d1: Any) -> Value:
+    """A checked binary node: ``out = op(x, y)`` with partials ``d0``, ``d1``."""
     v = _new(Value)
     v._n = 0
     v._data = out
@@ -772,26 +801,33 @@ def dot(
         raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
     if not weights:
         raise ValueError("dot: needs at least one weight and input")
-    # Values pass straight through (the common case in a network); numbers become constants.
-    nodes = [w if isinstance(w, Value) else _coerce_or_raise(w, "dot") for w in weights]
-    nodes += [x if isinstance(x, Value) else _coerce_or_raise(x, "dot") for x in inputs]
-    if bias is not None:
-        nodes.append(_coerce_or_raise(bias, "dot"))
+    nodes: tuple[Value, ...]
+    try:
+        # The common case in a network: every input a Value. The slot's getter reads each
+        # one's number and refuses anything else (TypeError) in one C-level pass.
+        ws = list(map(_data_of, weights))
+        xs = list(map(_data_of, inputs))
+        b = 0.0 if bias is None else _data_of(bias)
+        every = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
+        nodes = cast("tuple[Value, ...]", every)
+    except TypeError:
+        # Numbers become constants.
+        every = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
+        nodes = tuple([_coerce_or_raise(v, "dot") for v in every])
+        n = len(weights)
+        ws = [v._data for v in nodes[:n]]
+        xs = [v._data for v in nodes[n : 2 * n]]
+        b = 0.0 if bias is None else nodes[-1]._data
     # DOT's forward and partials, spelled out for the hot path of every network (the same float
     # operations in the same order as ops._dot and ops._dot_partials, so the same bits).
-    datas = [v._data for v in nodes]
-    n = len(weights)
-    ws, xs = datas[:n], datas[n : 2 * n]
-    out = datas[-1] if bias is not None else 0.0
+    out = b
     for w, x in zip(ws, xs):
         out += w * x
     if out - out != 0.0:
-        raise _not_finite(DOT, out, tuple(datas))
+        raise _not_finite(DOT, out, (*ws, *xs) if bias is None else (*ws, *xs, b))
+    xs += ws
     if bias is not None:
-        xs.extend(ws)
         xs.append(1.0)
-    else:
-        xs.extend(ws)
     v = _new(Value)
     v._n = 0
     v._data = out
@@ -800,7 +836,7 @@ def dot(
     v.params = v.label = None
     v.scope = _scope_now()
     v._p0 = v._p1 = v._d0 = v._d1 = None
-    v._pn = tuple(nodes)
+    v._pn = nodes
     v._dn = tuple(xs)
     return v
 

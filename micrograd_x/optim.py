@@ -42,6 +42,8 @@ __all__ = [
 
 def _number(where: str, name: str, v: object, low: float = 0.0, strict: bool = False) -> float:
     """Check a hyper-parameter: a finite real number >= low (> low when strict)."""
+    if type(v) is float and v - v == 0.0 and (v > low or (v == low and not strict)):
+        return v  # the common case (a schedule sets the rate every step), without ABC checks
     if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
         raise ValueError(f"{where}: {name} must be a finite number, got {v!r}")
     f = float(v)
@@ -220,28 +222,35 @@ class Optimizer(ABC):
         news: list[tuple[slice, Any]] = []
         states: list[dict[str, Any]] = []
         off = 0
-        for group, arrays, ps in zip(self.param_groups, self._arrays, order):
-            n = len(ps)
-            sl = slice(off, off + n)
-            off += n
-            st = dict(arrays)
-            with np.errstate(all="ignore"):  # a non-finite update is reported below
+        finite = math.isfinite
+        add = np.add.reduce
+        with np.errstate(all="ignore"):  # a non-finite update is reported below
+            for group, arrays, ps in zip(self.param_groups, self._arrays, order):
+                n = len(ps)
+                sl = slice(off, off + n)
+                off += n
+                st = dict(arrays)
                 new = self._update(x[sl], g[sl], st, group)
-            st = {k: np.array(np.broadcast_to(v, (n,)), dtype=np.float64) for k, v in st.items()}
-            ok = bool(np.isfinite(new).all()) and all(
-                bool(np.isfinite(v).all()) for v in st.values()
-            )
-            if not ok:
-                bad = ~np.isfinite(np.broadcast_to(new, (n,)))
+                if st:
+                    st = {
+                        k: np.array(np.broadcast_to(v, (n,)), dtype=np.float64)
+                        for k, v in st.items()
+                    }
+                # A finite sum means every term is finite; only a non-finite one needs a scan.
+                ok = finite(float(add(new, axis=None))) or bool(np.isfinite(new).all())
                 for v in st.values():
-                    bad |= ~np.isfinite(v)
-                j = int(np.flatnonzero(bad)[0])
-                raise OverflowError(
-                    f"{type(self).__name__}.step: the update of {ps[j]!r} is not "
-                    f"finite (grad {float(g[sl][j])!r}, lr {group.lr!r}); lower the learning rate"
-                )
-            news.append((sl, new))
-            states.append(st)
+                    ok = ok and (finite(float(add(v, axis=None))) or bool(np.isfinite(v).all()))
+                if not ok:
+                    bad = ~np.isfinite(np.broadcast_to(new, (n,)))
+                    for v in st.values():
+                        bad |= ~np.isfinite(v)
+                    j = int(np.flatnonzero(bad)[0])
+                    raise OverflowError(
+                        f"{type(self).__name__}.step: the update of {ps[j]!r} is not finite "
+                        f"(grad {float(g[sl][j])!r}, lr {group.lr!r}); lower the learning rate"
+                    )
+                news.append((sl, new))
+                states.append(st)
         self.steps += 1
         for sl, new in news:
             x[sl] = new
@@ -477,6 +486,8 @@ class AdamW(Adam):
 
 
 def _steps(where: str, name: str, v: object, low: int = 1) -> int:
+    if type(v) is int and v >= low:
+        return v
     if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
         raise ValueError(f"{where}: {name} must be an integer >= {low}, got {v!r}")
     return int(v)

@@ -185,10 +185,10 @@ class BatchRun(EagerRun):
         """As :meth:`EagerRun.measure`; the gradients go to the flat array."""
         X, y = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
         P, G = self.P, self.G
-        scores = self.replay.forward(P, X)
-        loss, d_scores = self.loss_fn.batch_loss(scores, y)
         G.fill(0.0)
-        self.replay.backward(P, d_scores, G)
+        scores, loss = self.replay.forward_backward(
+            P, X, lambda s: self.loss_fn.batch_loss(s, y), G
+        )
         l2 = self.loss_fn.l2
         mi = self.model_idx
         if l2:
@@ -196,14 +196,18 @@ class BatchRun(EagerRun):
             loss = loss + float(pm @ pm) * l2
             # d(l2·Σp·p)/dp = l2·p + l2·p, as the product node's two partials give it.
             wp = l2 * pm
-            G[mi] += wp + wp
-            if not np.isfinite(G).all():
-                raise FloatingPointError("replay: a gradient is not finite")
+            wp += wp
+            G[mi] += wp
         if not math.isfinite(loss):
             raise FloatingPointError("replay: the loss is not finite")
         gm = G[mi]
+        sq = float(gm @ gm)
+        # Every gradient outside the model's is 0; a finite sum of squares means every one of
+        # the model's is finite (an overflowing sum needs the scan).
+        if l2 and not math.isfinite(sq) and not np.isfinite(gm).all():
+            raise FloatingPointError("replay: a gradient is not finite")
         self._fresh = False
-        return loss, self._accuracy(scores, y, idx), math.sqrt(float(gm @ gm)), len(y)
+        return loss, self._accuracy(scores, y, idx), math.sqrt(sq), len(y)
 
     def full_accuracy(self) -> float | None:
         """As :meth:`EagerRun.full_accuracy`."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from micrograd_x import data, engine, losses, optim, train
-from micrograd_x.batchreplay import BatchReplay, NotBatchableError
+from micrograd_x.batchreplay import BatchReplay, NotBatchableError, dense_order
 from micrograd_x.engine import Parameter, Value, gradients
 from micrograd_x.lossspec import LOSSES, NamedLoss
 from micrograd_x.nn import MLP, Layer, Module, Neuron
@@ -48,6 +48,30 @@ def test_batch_replay_equals_the_eager_graph(make: Any) -> None:
     total = engine.sum([o * float(k) for row, cr in zip(outs, c) for o, k in zip(row, cr)])
     expect = np.array([0.0, *gradients(total, list(reversed(ps)))])
     np.testing.assert_allclose(gP, expect, rtol=1e-12, atol=1e-14)
+
+
+def test_forward_backward_follows_the_arrays_it_is_given() -> None:
+    # The sweeps keep views of the arrays they ran on: values changed in place, a new
+    # parameter array and another batch size must all be seen (the eager graph is the oracle).
+    model = MLP(3, [5, 4, 1], activation="relu", seed=7)
+    layout = dense_order(model)
+    br = BatchReplay(model, layout)
+    rng = np.random.default_rng(1)
+    P = np.array([p.data for p in layout])
+    for P_now, n in ((P, 6), (P, 6), (P * 1.1, 9), (P, 6)):
+        if P_now is P:
+            P *= 0.9  # in place
+        X = rng.normal(size=(n, 3))
+        c = rng.normal(size=(n, 1))
+        gP = np.zeros(len(layout))
+        out, val = br.forward_backward(P_now, X, lambda s, c=c: (float((s * c).sum()), c), gP)
+        for p, v in zip(layout, P_now.tolist()):
+            p.data = v
+        outs = model.forward_batch(X.tolist())
+        np.testing.assert_allclose(out[:, 0], [o[0].data for o in outs], rtol=1e-13)
+        total = engine.sum([row[0] * float(k) for row, k in zip(outs, c[:, 0])])
+        assert val == pytest.approx(total.data, rel=1e-12)
+        np.testing.assert_allclose(gP, gradients(total, layout), rtol=1e-12, atol=1e-14)
 
 
 def test_the_capture_does_not_depend_on_the_data() -> None:

@@ -10,6 +10,7 @@ import gc
 import math
 import sys
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -337,3 +338,29 @@ def test_all_backward_sweeps_agree(p: Program) -> None:
         tol = _sweep_tolerance(g, index[x.label]) if x.label in index else 0.0
         for name, other in (("graph", graph), ("create_graph", created), ("replay", replay)):
             assert abs(other[j] - engine[j]) <= tol, (name, j, other[j], engine[j], tol, str(p))
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul"])
+def test_the_binary_fast_paths_follow_their_op_records_bit_for_bit(name: str) -> None:
+    # +, − and × between Values spell out the records' float rules; the records are the oracle.
+    import operator
+
+    from micrograd_x import ops
+
+    op = ops.get(name)
+    fn = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}[name]
+    xs = [0.0, -0.0, 1.5, -2.25, 1e-310, 3e200, -7e-5, 1.0 / 3.0]
+    for a in xs:
+        for b in xs:
+            out = op.forward(a, b)
+            if not math.isfinite(out):
+                with pytest.raises(OverflowError, match=name):
+                    fn(Value(a), Value(b))
+                continue
+            v = fn(Value(a), Value(b))
+            assert math.copysign(1.0, v.data) == math.copysign(1.0, out) and v.data == out
+            assert v.partials == tuple(op.partials(out, a, b))
+            assert v.op is op and v.parents[0].data == a and v.parents[1].data == b
+    # A non-finite result is the record's error, not a node.
+    with pytest.raises(OverflowError, match=name):
+        fn(Value(1e308), Value(1e308) if name != "sub" else Value(-1e308))
