@@ -1,10 +1,13 @@
-"""The engine: ``Value`` nodes, op application, and reverse-mode differentiation.
+"""The engine: ``Value`` nodes and op application.
 
 A ``Value`` keeps its op, its inputs in order and the local partial derivative of its output with
-respect to each input, as plain data. Backward is one generic loop (the chain rule over stored
-partials) in topological order, found iteratively, so graphs of any depth work. Nodes never refer
-back to themselves, so reference counting frees a graph as soon as it is dropped.
-Imports: the standard library and :mod:`micrograd_x.ops` only.
+respect to each input, as plain data; :func:`apply` (and the operators and methods of ``Value``)
+build such nodes through the op records of :mod:`micrograd_x.ops`, and :func:`name_scope` tags
+them with the module that made them. Nodes never refer back to themselves, so reference counting
+frees a graph as soon as it is dropped. Reverse mode (``backward``, ``gradients``,
+``topological_order``, ``zero_grad``) lives in :mod:`micrograd_x.backward` and is re-exported here.
+Imports: the standard library, :mod:`micrograd_x.ops` and (at the end, once ``Value`` exists)
+:mod:`micrograd_x.backward`.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ __all__ = [
     "gradients",
     "name_scope",
     "sum",
+    "to_float",
     "topological_order",
     "zero_grad",
 ]
@@ -74,8 +78,18 @@ _POW_PARAMS = {k: MappingProxyType({"k": k}) for k in range(2, 65)}
 """The shared, read-only parameters of ``x ** k`` nodes for the fast path's exponents."""
 
 
-def _to_float(x: object, where: str) -> float:
-    """Validate a plain number and return it as a finite float."""
+def to_float(x: object, where: str) -> float:
+    """Validate a plain number and return it as a finite float.
+
+    Args:
+        x: The number (an ``int``, ``float`` or other real; not ``bool``, not a ``Value``).
+        where: What the messages name (``"Value.data"``, ``"backward: gradient"``).
+
+    Raises:
+        TypeError: If ``x`` is not a real number.
+        ValueError: If it is NaN or infinite.
+        OverflowError: If it is an integer too large for a float.
+    """
     t = type(x)
     if t is float:
         f: float = x  # type: ignore[assignment]
@@ -202,7 +216,7 @@ class Value:
         """
         if micrograd or kwargs or (label is not None and not isinstance(label, str)):
             _refuse_constructor(label, micrograd, kwargs)
-        self._data = _to_float(data, "Value")
+        self._data = to_float(data, "Value")
         self._grad = 0.0
         self.op = None
         self.params = None
@@ -238,7 +252,7 @@ class Value:
         self._data = (
             value
             if type(value) is float and value - value == 0.0
-            else _to_float(value, "Value.data")
+            else to_float(value, "Value.data")
         )
 
     @property
@@ -256,7 +270,7 @@ class Value:
         elif value is None:
             raise TypeError("Value.grad: expected a real number, got None; write 0.0 to zero it")
         else:
-            self._grad = _to_float(value, "Value.grad")
+            self._grad = to_float(value, "Value.grad")
 
     # -- micrograd's names ----------------------------------------------------------------------
 
@@ -430,7 +444,7 @@ class Value:
             return _apply2(POWV, self, other)
         if type(other) is bool or not isinstance(other, numbers.Real):
             return NotImplemented
-        k = _to_float(other, "pow")
+        k = to_float(other, "pow")
         # Keep integer exponents integral so a negative base stays legal and the label reads x^2.
         return _apply1(POW, self, {"k": int(k) if k.is_integer() else k})
 
@@ -483,11 +497,11 @@ class Value:
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """X for x > 0, else ``slope * x``."""
-        return _apply1(LEAKY_RELU, self, {"slope": _to_float(slope, "leaky_relu")})
+        return _apply1(LEAKY_RELU, self, {"slope": to_float(slope, "leaky_relu")})
 
     def elu(self, alpha: float = 1.0) -> Value:
         """X for x > 0, else ``alpha * (e**x - 1)``."""
-        return _apply1(ELU, self, {"alpha": _to_float(alpha, "elu")})
+        return _apply1(ELU, self, {"alpha": to_float(alpha, "elu")})
 
     def softplus(self) -> Value:
         """log(1 + e**x), stable for any input."""
@@ -580,7 +594,7 @@ def _fmt(g: float | Value) -> str:
 
 def constant(x: float) -> Value:
     """A leaf node for a plain number taking part in an op (its ``op`` is ``CONST``)."""
-    v = Value(_to_float(x, "constant"))
+    v = Value(to_float(x, "constant"))
     v.op = CONST
     return v
 
@@ -591,7 +605,7 @@ def _coerce(x: object, op: str) -> Value | None:
         return None
     v = _new(Value)
     v._n = 0
-    v._data = _to_float(x, op)
+    v._data = to_float(x, op)
     v._grad = 0.0
     v.op = CONST
     v.params = v.label = None
@@ -753,7 +767,7 @@ def apply(op: Op | str, *inputs: Value | float, **params: float) -> Value:
     if missing:
         raise TypeError(f"{rec.name}: missing parameter(s) {missing}; it takes {list(rec.params)}")
     nodes = tuple(_coerce_or_raise(x, rec.name) for x in inputs)
-    kw = {k: _to_float(v, rec.name) for k, v in params.items()} or None
+    kw = {k: to_float(v, rec.name) for k, v in params.items()} or None
     if rec.arity == 1:
         return _apply1(rec, nodes[0], kw)
     if rec.arity == 2 and kw is None:
@@ -841,368 +855,12 @@ def dot(
     return v
 
 
-# -------------------------------------------------------------------------------------------
-# Reverse mode.
-
-
-def _count_uses(root: Value, reset_interior: bool) -> dict[Value, int]:
-    """Map each node reachable from ``root`` to the number of edges into it from that graph.
-
-    Iterative (no recursion limit). With ``reset_interior``, every non-leaf ``grad`` is set to 0.
-    """
-    uses: dict[Value, int] = {root: 0}
-    stack = [root]
-    pop = stack.pop
-    push = stack.append
-    get = uses.get
-    while stack:
-        node = pop()
-        p0 = node._p0
-        if p0 is None:
-            parents = node._pn
-            if parents is None:
-                continue
-        else:
-            p1 = node._p1
-            parents = (p0,) if p1 is None else (p0, p1)
-        if reset_interior:
-            node._grad = 0.0
-        for p in parents:
-            n = get(p)
-            if n is None:
-                uses[p] = 1
-                push(p)
-            else:
-                uses[p] = n + 1
-    return uses
-
-
-def topological_order(root: Value) -> list[Value]:
-    """Every node that ``root`` depends on, inputs first and ``root`` last.
-
-    Found iteratively (Kahn's algorithm over use counts), so any depth works; the order is
-    deterministic for a given graph.
-    """
-    uses = _count_uses(root, reset_interior=False)
-    order: list[Value] = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for p in node.parents:
-            n = uses[p] - 1
-            uses[p] = n
-            if n == 0:
-                ready.append(p)
-    order.reverse()
-    return order
-
-
-def backward(root: Value, gradient: float = 1.0, *, create_graph: bool = False) -> None:
-    """Backpropagate from ``root``: the chain rule over the stored partials.
-
-    Leaves *accumulate* d(root)/d(leaf) into ``grad`` (zero them between steps); interior nodes
-    get their gradient for this call. Nodes that ``root`` does not depend on are untouched. As
-    PyTorch's ``backward(gradient=None, retain_graph=None, create_graph=False)``: ``gradient`` is
-    the upstream gradient d(loss)/d(root) that the chain rule starts from.
-
-    All or nothing: when backward raises, no node's ``grad`` has changed. Constants need no
-    gradient: the gradient of a constant, or of a node computed from constants only, is not
-    checked (diagrams still show it), so only an overflow that reaches a variable raises.
-
-    Args:
-        root: The node to differentiate.
-        gradient: The upstream gradient seeded at ``root`` (1.0: differentiate ``root`` itself).
-        create_graph: Build the gradients as ``Value`` graphs (the same partials rules applied to
-            nodes), so they can be differentiated again: ``x.grad.backward()``. Keyword-only.
-
-    Raises:
-        TypeError: If ``gradient`` is not a real number (``backward(True)`` is refused: write
-            ``backward(create_graph=True)``).
-        ValueError: If ``gradient`` is NaN or infinite.
-        OverflowError: If a gradient that reaches a variable overflows to infinity.
-    """
-    seed = _seed(gradient, create_graph)
-    if create_graph:
-        _backward_graph(root, seed)
-    elif root._p0 is not None or root._pn is not None:
-        _backward_floats(root, seed)
-    else:
-        g = root._grad + seed
-        if g - g != 0.0 and not isinstance(g, Value) and root.op is not CONST:
-            raise _bad_gradient(root, g)
-        root._grad = g
-
-
-def _seed(gradient: object, create_graph: bool) -> Any:
-    if type(gradient) is float and gradient - gradient == 0.0:
-        return gradient
-    if type(gradient) is bool:
-        raise TypeError(
-            f"backward: gradient must be a number, got bool {gradient!r}; create_graph is "
-            "keyword-only: write backward(create_graph=True)"
-        )
-    if isinstance(gradient, Value):
-        if create_graph:
-            return gradient
-        raise TypeError(
-            "backward: gradient must be a number, got a Value; pass gradient.item() (or use "
-            "create_graph=True to differentiate through it)"
-        )
-    return _to_float(gradient, "backward: gradient")
-
-
-# The float backward pass is the hot loop of training, so it keeps its bookkeeping in each node's
-# `_n` slot instead of a dict (twice as fast), and spells out the unary/binary/n-ary cases.
-# Invariant: `_n` is 0 on every node outside a backward pass. (Walking the nodes newest first by a
-# creation number instead of counting uses was measured slower here: the numbers need a pass to
-# order them, and the count pass is needed anyway to find the nodes.)
-
-
-def _backward_floats(root: Value, seed: float) -> None:
-    """The float chain rule from ``root``; all or nothing (see :func:`backward`)."""
-    interior: list[Value] = []
-    olds: list[Any] = []
-    leaves: list[Value] = []
-    leaf_olds: list[Any] = []
-    try:
-        _count_into_slots(root, interior, olds, leaves, leaf_olds)
-        _sweep_floats(root, seed)
-    except BaseException:
-        _reset_counts(root)
-        for v, g in zip(interior, olds):
-            v._grad = g
-        for v, g in zip(leaves, leaf_olds):
-            v._grad = g
-        raise
-
-
-def _count_into_slots(
-    root: Value,
-    interior: list[Value],
-    olds: list[Any],
-    leaves: list[Value],
-    leaf_olds: list[Any],
-) -> None:
-    """Set each reachable node's ``_n`` to its number of uses; save and zero interior grads.
-
-    Fills ``interior``/``olds`` and ``leaves``/``leaf_olds`` with the nodes and their grads.
-    """
-    stack = [root]
-    pop = stack.pop
-    push = stack.append
-    add_interior = interior.append
-    add_old = olds.append
-    while stack:
-        node = pop()
-        p0 = node._p0
-        if p0 is None:
-            parents = node._pn
-            if parents is None:  # a leaf
-                leaves.append(node)
-                leaf_olds.append(node._grad)
-                continue
-            add_interior(node)
-            add_old(node._grad)
-            node._grad = 0.0
-            for p in parents:
-                n = p._n
-                p._n = n + 1
-                if not n:
-                    push(p)
-            continue
-        add_interior(node)
-        add_old(node._grad)
-        node._grad = 0.0
-        n = p0._n
-        p0._n = n + 1
-        if not n:
-            push(p0)
-        p1 = node._p1
-        if p1 is not None:
-            n = p1._n
-            p1._n = n + 1
-            if not n:
-                push(p1)
-
-
-def _sweep_floats(root: Value, seed: float) -> None:
-    """Kahn's algorithm over the counts in ``_n``.
-
-    A node is ready once all its uses are processed; its grad is then complete, and it adds
-    partial × grad into each parent.
-    """
-    root._grad = seed
-    ready = [root]
-    pop = ready.pop
-    push = ready.append
-    while ready:
-        node = pop()
-        g = node._grad
-        p0 = node._p0
-        # Only a leaf can hold a Value here (a gradient graph left by create_graph=True, which
-        # the float pass accumulates into); Value - Value is a node, not a number, and a
-        # Value's data is always finite.
-        # Constants, and nodes computed from constants only, need no gradient: theirs is
-        # computed (diagrams show it) but not checked.
-        if (
-            g - g != 0.0
-            and not isinstance(g, Value)
-            and node.op is not CONST
-            and ((p0 is None and node._pn is None) or _reaches_a_variable(node))
-        ):
-            raise _bad_gradient(node, g)
-        if p0 is None:
-            parents = node._pn
-            if parents is None:
-                continue  # a leaf
-            for parent, d in zip(parents, node._dn):  # type: ignore[arg-type]
-                parent._grad += d * g
-                n = parent._n - 1
-                parent._n = n
-                if not n:
-                    push(parent)
-            continue
-        p0._grad += node._d0 * g
-        n = p0._n - 1
-        p0._n = n
-        if not n:
-            push(p0)
-        p1 = node._p1
-        if p1 is not None:
-            p1._grad += node._d1 * g
-            n = p1._n - 1
-            p1._n = n
-            if not n:
-                push(p1)
-
-
-def _reset_counts(root: Value) -> None:
-    """Restore the ``_n == 0`` invariant after an interrupted backward pass."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        node._n = 0
-        for p in node.parents:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-
-
-def _reaches_a_variable(node: Value) -> bool:
-    """Whether any non-constant leaf lies above ``node`` (so its gradient is needed)."""
-    seen = {node}
-    stack = [node]
-    while stack:
-        for p in stack.pop().parents:
-            if p not in seen:
-                if p.is_leaf and p.op is not CONST:
-                    return True
-                seen.add(p)
-                stack.append(p)
-    return False
-
-
-def _bad_gradient(node: Value, g: object) -> OverflowError:
-    where = node.op.name if node.op is not None else "leaf"
-    label = f" {node.label!r}" if node.label else ""
-    return OverflowError(f"backward: the gradient at the {where} node{label} overflowed to {g!r}")
-
-
-def _needed(order: list[Value], wrt: set[Value] | None) -> set[Value]:
-    """The nodes of ``order`` (inputs first) that depend on a node of ``wrt``.
-
-    With ``wrt`` ``None``: those that depend on a variable (a leaf that is not a constant). Only
-    these need a gradient.
-    """
-    needed: set[Value] = set()
-    for node in order:  # inputs before the nodes that use them
-        if wrt is not None and node in wrt:
-            needed.add(node)
-        elif node.is_leaf:
-            if wrt is None and node.op is not CONST:
-                needed.add(node)
-        elif any(p in needed for p in node.parents):
-            needed.add(node)
-    return needed
-
-
-def _backward_graph(root: Value, seed: Any) -> None:
-    order = topological_order(root)
-    grads = _sweep(order, _needed(order, None), create_graph=True, seed=seed)
-    for node in order:
-        g = grads.get(node, 0.0)
-        if node.parents:
-            node._grad = g
-        elif not (isinstance(g, float) and g == 0.0):
-            old = node._grad
-            node._grad = g if isinstance(old, float) and old == 0.0 else old + g
-
-
-def _sweep(
-    order: list[Value], needed: set[Value], create_graph: bool, seed: Any = 1.0
-) -> dict[Value, Any]:
-    """The chain rule with gradients kept in a dict (node attributes are left untouched).
-
-    ``order`` comes from :func:`topological_order`; only ``needed`` nodes get (and are checked
-    for) a gradient. With ``create_graph`` every partial is recomputed by its op's rule on the nodes
-    themselves, so the gradients are graphs.
-    """
-    root = order[-1]
-    if create_graph and not isinstance(seed, Value):
-        seed = constant(seed)
-    grads: dict[Value, Any] = {root: seed} if root in needed else {}
-    for node in reversed(order):
-        g = grads.get(node)
-        if g is None or (isinstance(g, float) and g == 0.0):
-            continue
-        if not create_graph and not g - g == 0.0:
-            raise _bad_gradient(node, g)
-        parents = node.parents
-        if not parents:
-            continue
-        if create_graph:
-            op = node.op
-            assert op is not None
-            parts = op.partials(node, *parents, **(node.params or {}))
-        else:
-            parts = node.partials
-        for parent, d in zip(parents, parts):
-            if parent not in needed or (isinstance(d, float) and d == 0.0):
-                continue
-            term = g if isinstance(d, float) and d == 1.0 else d * g
-            old = grads.get(parent)
-            grads[parent] = term if old is None else old + term
-    return grads
-
-
-def gradients(root: Value, wrt: Sequence[Value], create_graph: bool = False) -> list[Any]:
-    """d(root)/d(w) for each ``w`` in ``wrt``, without touching any node's ``grad``.
-
-    Only the gradients on the way from ``root`` to ``wrt`` are computed (and checked for
-    overflow), so ``gradients(y, [])`` is ``[]``.
-
-    Args:
-        root: The node to differentiate (a plain number has zero gradients).
-        wrt: The nodes to differentiate with respect to.
-        create_graph: Return the gradients as ``Value`` graphs that can be differentiated again.
-
-    Returns:
-        One gradient per entry of ``wrt``: floats, or Values (or 0.0 where nothing flows) with
-        ``create_graph``.
-
-    Raises:
-        OverflowError: If a gradient on the way to ``wrt`` overflows to infinity.
-    """
-    if not isinstance(root, Value) or not wrt:
-        return [0.0 for _ in wrt]
-    order = topological_order(root)
-    grads = _sweep(order, _needed(order, set(wrt)), create_graph)
-    return [grads.get(w, 0.0) for w in wrt]
-
-
-def zero_grad(values: Iterable[Value]) -> None:
-    """Set ``grad`` to 0.0 on each of ``values`` (e.g. a model's parameters)."""
-    for v in values:
-        v._grad = 0.0
+# The backward sweeps live in micrograd_x.backward, which needs ``Value``: imported here, once the
+# class exists, so ``Value.backward`` finds ``backward`` as a module global (no import per call)
+# and the names stay importable from this module.
+from micrograd_x.backward import (  # noqa: E402
+    backward,
+    gradients,
+    topological_order,
+    zero_grad,
+)
