@@ -7,8 +7,8 @@ updates parameter values held in one numpy array (:meth:`Optimizer.step_array`, 
 training), with the per-parameter state kept as arrays until :meth:`Optimizer.sync_state`.
 The learning-rate schedules and the range test live in :mod:`micrograd_x.schedules`; this module
 re-exports them, so ``optim.Linear``, ``optim.lr_range_test`` and so on keep working.
-Imports: the standard library, :mod:`micrograd_x.engine`, :mod:`micrograd_x.schedules` and (for
-arrays, when used) numpy.
+Imports: the standard library, :mod:`micrograd_x.engine`, :mod:`micrograd_x.schedules`,
+:mod:`micrograd_x._hyper` and (for arrays, when used) numpy.
 """
 
 from __future__ import annotations

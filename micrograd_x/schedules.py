@@ -4,7 +4,8 @@ A :class:`Schedule` is a learning rate as a function of the step, each the close
 PyTorch scheduler; :meth:`Schedule.apply` sets an optimizer's rate. :func:`lr_range_test` sweeps
 the rate upward over real training steps to suggest a starting rate. The optimizers themselves
 live in :mod:`micrograd_x.optim`, which re-exports these names (``optim.Linear`` and so on).
-Imports: the standard library and :mod:`micrograd_x.engine`.
+Imports: the standard library, :mod:`micrograd_x.engine` and the hyper-parameter checks of
+:mod:`micrograd_x._hyper` (and :mod:`micrograd_x.optim` for type checking only).
 """
 
 from __future__ import annotations
