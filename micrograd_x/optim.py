@@ -1,23 +1,37 @@
-"""Optimizers (SGD, Adam, AdamW), learning-rate schedules and a learning-rate range test.
+"""Optimizers: SGD, Adam and AdamW.
 
 The update rules follow PyTorch's formulas for the same settings, written out in each class's
 docstring. Optimizers read each gradient as a float (the ``data`` of a ``Value`` gradient after
 ``backward(create_graph=True)``) and write ``p.data``; they build no graph. The same rule also
 updates parameter values held in one numpy array (:meth:`Optimizer.step_array`, used by replayed
 training), with the per-parameter state kept as arrays until :meth:`Optimizer.sync_state`.
-Imports: the standard library, :mod:`micrograd_x.engine` and (for arrays, when used) numpy.
+The learning-rate schedules and the range test live in :mod:`micrograd_x.schedules`; this module
+re-exports them, so ``optim.Linear``, ``optim.lr_range_test`` and so on keep working.
+Imports: the standard library, :mod:`micrograd_x.engine`, :mod:`micrograd_x.schedules`,
+:mod:`micrograd_x._hyper` and (for arrays, when used) numpy.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from micrograd_x._hyper import number
 from micrograd_x.engine import Value, zero_grad
+from micrograd_x.schedules import (
+    Constant,
+    CosineAnnealing,
+    Exponential,
+    Linear,
+    LRRangeResult,
+    Schedule,
+    StepDecay,
+    WarmupDecay,
+    lr_range_test,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -38,18 +52,6 @@ __all__ = [
     "WarmupDecay",
     "lr_range_test",
 ]
-
-
-def _number(where: str, name: str, v: object, low: float = 0.0, strict: bool = False) -> float:
-    """Check a hyper-parameter: a finite real number >= low (> low when strict)."""
-    if type(v) is float and v - v == 0.0 and (v > low or (v == low and not strict)):
-        return v  # the common case (a schedule sets the rate every step), without ABC checks
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-        raise ValueError(f"{where}: {name} must be a finite number, got {v!r}")
-    f = float(v)
-    if f < low or (strict and f == low):
-        raise ValueError(f"{where}: {name} must be {'>' if strict else '>='} {low}, got {v!r}")
-    return f
 
 
 def _grad(p: Value) -> float:
@@ -123,7 +125,7 @@ class Optimizer(ABC):
                     raise ValueError(f"{name}: parameter {p!r} appears more than once")
                 seen.add(id(p))
             opts = {k: spec.get(k, v) for k, v in defaults.items()}
-            group = ParamGroup(ps, _number(name, "lr", spec.get("lr", lr)), opts)
+            group = ParamGroup(ps, number(name, "lr", spec.get("lr", lr)), opts)
             self._check(group)
             self.param_groups.append(group)
         self.state: dict[int, dict[str, float]] = {}
@@ -148,7 +150,7 @@ class Optimizer(ABC):
 
     @lr.setter
     def lr(self, value: float) -> None:
-        v = _number(type(self).__name__, "lr", value)
+        v = number(type(self).__name__, "lr", value)
         for g in self.param_groups:
             g.lr = v
 
@@ -365,7 +367,7 @@ class SGD(Optimizer):
     def _check(self, group: ParamGroup) -> None:
         o = group.options
         for k in ("momentum", "dampening", "weight_decay"):
-            o[k] = _number("SGD", k, o[k])
+            o[k] = number("SGD", k, o[k])
         o["nesterov"] = bool(o["nesterov"])
         if o["nesterov"] and (o["momentum"] <= 0.0 or o["dampening"] != 0.0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening 0")
@@ -423,12 +425,12 @@ class Adam(Optimizer):
         betas = o["betas"]
         if not isinstance(betas, Sequence) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair (β₁, β₂), got {betas!r}")
-        b1, b2 = (_number(name, "betas", b) for b in betas)
+        b1, b2 = (number(name, "betas", b) for b in betas)
         if not (b1 < 1.0 and b2 < 1.0):
             raise ValueError(f"{name}: betas must be in [0, 1), got {betas!r}")
         o["betas"] = (b1, b2)
-        o["eps"] = _number(name, "eps", o["eps"], strict=True)
-        o["weight_decay"] = _number(name, "weight_decay", o["weight_decay"])
+        o["eps"] = number(name, "eps", o["eps"], strict=True)
+        o["weight_decay"] = number(name, "weight_decay", o["weight_decay"])
 
     def _update(self, x: Any, g: Any, state: dict[str, Any], group: ParamGroup) -> Any:
         o = group.options
@@ -480,341 +482,3 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
-
-
-# -- schedules --------------------------------------------------------------------------------
-
-
-def _steps(where: str, name: str, v: object, low: int = 1) -> int:
-    if type(v) is int and v >= low:
-        return v
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
-        raise ValueError(f"{where}: {name} must be an integer >= {low}, got {v!r}")
-    return int(v)
-
-
-class Schedule(ABC):
-    """A learning rate as a function of the step (0 for the first step): ``schedule(step)``.
-
-    Each schedule is the closed form of the PyTorch scheduler named in its docstring, with
-    ``base_lr`` the optimizer's initial learning rate.
-
-    Args:
-        base_lr: The initial learning rate, > 0.
-    """
-
-    def __init__(self, base_lr: float) -> None:
-        self.base_lr = _number(type(self).__name__, "base_lr", base_lr, strict=True)
-
-    def __call__(self, step: int) -> float:
-        """The learning rate at ``step``.
-
-        Raises:
-            ValueError: If ``step`` is not a non-negative integer.
-        """
-        return self.lr(_steps(type(self).__name__, "step", step, low=0))
-
-    @abstractmethod
-    def lr(self, step: int) -> float:
-        """The learning rate at ``step`` (unchecked)."""
-
-    def rates(self, steps: int) -> list[float]:
-        """The learning rates of the first ``steps`` steps."""
-        return [self.lr(t) for t in range(steps)]
-
-    def apply(self, optimizer: Optimizer, step: int) -> float:
-        """Set the optimizer's learning rate (every group) for ``step`` and return it."""
-        rate = self(step)
-        optimizer.lr = rate
-        return rate
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({fields})"
-
-
-class Constant(Schedule):
-    """The same learning rate at every step."""
-
-    def lr(self, step: int) -> float:
-        """``base_lr``."""
-        return self.base_lr
-
-
-class StepDecay(Schedule):
-    """Multiply by ``gamma`` every ``step_size`` steps (PyTorch's ``StepLR``).
-
-    ``lr(t) = base_lr · gamma^⌊t / step_size⌋``.
-
-    Args:
-        base_lr: The initial learning rate.
-        step_size: Steps between decays, >= 1.
-        gamma: The decay factor, > 0.
-    """
-
-    def __init__(self, base_lr: float, step_size: int, gamma: float = 0.1) -> None:
-        super().__init__(base_lr)
-        self.step_size = _steps("StepDecay", "step_size", step_size)
-        self.gamma = _number("StepDecay", "gamma", gamma, strict=True)
-
-    def lr(self, step: int) -> float:
-        """``base_lr · gamma^⌊step / step_size⌋``."""
-        return self.base_lr * self.gamma ** (step // self.step_size)
-
-
-class Exponential(Schedule):
-    """Multiply by ``gamma`` every step (PyTorch's ``ExponentialLR``): ``base_lr · gammaᵗ``.
-
-    Args:
-        base_lr: The initial learning rate.
-        gamma: The decay factor, > 0.
-    """
-
-    def __init__(self, base_lr: float, gamma: float) -> None:
-        super().__init__(base_lr)
-        self.gamma = _number("Exponential", "gamma", gamma, strict=True)
-
-    def lr(self, step: int) -> float:
-        """``base_lr · gamma^step``."""
-        return self.base_lr * self.gamma**step
-
-
-class Linear(Schedule):
-    """Change the factor linearly from ``start_factor`` to ``end_factor`` (PyTorch's ``LinearLR``).
-
-    ``lr(t) = base_lr · (s + (e − s)·min(t, total_steps)/total_steps)``. micrograd's demo,
-    ``1.0 − 0.9·t/100``, is ``Linear(1.0, total_steps=100, end_factor=0.1)``.
-
-    Args:
-        base_lr: The learning rate that the factors multiply.
-        total_steps: Steps to go from the start factor to the end factor, >= 1.
-        start_factor: The factor at step 0, > 0.
-        end_factor: The factor from ``total_steps`` on, >= 0.
-    """
-
-    def __init__(
-        self,
-        base_lr: float,
-        total_steps: int,
-        start_factor: float = 1.0,
-        end_factor: float = 0.0,
-    ) -> None:
-        super().__init__(base_lr)
-        self.total_steps = _steps("Linear", "total_steps", total_steps)
-        self.start_factor = _number("Linear", "start_factor", start_factor, strict=True)
-        self.end_factor = _number("Linear", "end_factor", end_factor)
-
-    def lr(self, step: int) -> float:
-        """``base_lr · (s + (e − s)·min(step, total)/total)``."""
-        s, e = self.start_factor, self.end_factor
-        return self.base_lr * (s + (e - s) * min(step, self.total_steps) / self.total_steps)
-
-
-class CosineAnnealing(Schedule):
-    """Cosine annealing from ``base_lr`` to ``min_lr`` over ``total_steps``.
-
-    ``lr(t) = min_lr + (base_lr − min_lr)·(1 + cos(π·t/total_steps))/2``, the closed form of
-    PyTorch's ``CosineAnnealingLR`` for ``t <= total_steps``; afterwards it stays at ``min_lr``
-    (PyTorch's would climb back up the cosine).
-
-    Args:
-        base_lr: The initial learning rate.
-        total_steps: The length of the half cosine (PyTorch's ``T_max``), >= 1.
-        min_lr: The final learning rate (``eta_min``), >= 0.
-    """
-
-    def __init__(self, base_lr: float, total_steps: int, min_lr: float = 0.0) -> None:
-        super().__init__(base_lr)
-        self.total_steps = _steps("CosineAnnealing", "total_steps", total_steps)
-        self.min_lr = _number("CosineAnnealing", "min_lr", min_lr)
-
-    def lr(self, step: int) -> float:
-        """The cosine-annealed rate, clamped at ``min_lr`` after ``total_steps``."""
-        t = min(step, self.total_steps)
-        cos = 1.0 + math.cos(math.pi * t / self.total_steps)
-        return self.min_lr + (self.base_lr - self.min_lr) * cos / 2.0
-
-
-class WarmupDecay(Schedule):
-    """Linear warm-up, then decay.
-
-    The seed lesson's "higher lr at the beginning, reducing as training progresses", with a
-    short ramp first to keep the first steps stable.
-
-    For ``t < warmup_steps``: ``base_lr · (s + (1 − s)·t/warmup_steps)`` (PyTorch's ``LinearLR``
-    from ``start_factor`` s to 1); then, with ``u = t − warmup_steps`` and
-    ``D = total_steps − warmup_steps``, cosine annealing (or a linear ramp) from ``base_lr`` to
-    ``min_lr`` over ``D`` steps (PyTorch's ``SequentialLR`` of the two).
-
-    Args:
-        base_lr: The peak learning rate, reached at ``warmup_steps``.
-        warmup_steps: The length of the warm-up, >= 0.
-        total_steps: The step at which the decay ends, > ``warmup_steps``.
-        start_factor: The warm-up's starting factor, in (0, 1].
-        min_lr: The final learning rate, >= 0.
-        decay: ``"cosine"`` or ``"linear"``.
-
-    Raises:
-        ValueError: If an argument is out of range.
-    """
-
-    def __init__(
-        self,
-        base_lr: float,
-        warmup_steps: int,
-        total_steps: int,
-        start_factor: float = 0.1,
-        min_lr: float = 0.0,
-        decay: str = "cosine",
-    ) -> None:
-        super().__init__(base_lr)
-        self.warmup_steps = _steps("WarmupDecay", "warmup_steps", warmup_steps, low=0)
-        self.total_steps = _steps("WarmupDecay", "total_steps", total_steps, low=1)
-        if self.total_steps <= self.warmup_steps:
-            raise ValueError(
-                f"WarmupDecay: total_steps ({total_steps}) must exceed warmup_steps "
-                f"({warmup_steps})"
-            )
-        self.start_factor = _number("WarmupDecay", "start_factor", start_factor, strict=True)
-        if self.start_factor > 1.0:
-            raise ValueError(f"WarmupDecay: start_factor must be <= 1, got {start_factor!r}")
-        self.min_lr = _number("WarmupDecay", "min_lr", min_lr)
-        if decay not in ("cosine", "linear"):
-            raise ValueError(f"WarmupDecay: decay must be 'cosine' or 'linear', got {decay!r}")
-        self.decay = decay
-
-    def lr(self, step: int) -> float:
-        """The warm-up or decay rate at ``step``."""
-        w = self.warmup_steps
-        if step < w:
-            s = self.start_factor
-            return self.base_lr * (s + (1.0 - s) * step / w)
-        span = self.total_steps - w
-        u = min(step - w, span)
-        if self.decay == "linear":
-            return self.base_lr + (self.min_lr - self.base_lr) * u / span
-        return self.min_lr + (self.base_lr - self.min_lr) * (1.0 + math.cos(math.pi * u / span)) / 2
-
-
-# -- learning-rate range test -----------------------------------------------------------------
-
-
-@dataclass
-class LRRangeResult:
-    """What :func:`lr_range_test` measured.
-
-    Attributes:
-        lrs: The learning rate of each step taken.
-        losses: The loss at each step (before that step's update).
-        smoothed: The exponentially smoothed, bias-corrected losses.
-        best_lr: The rate with the lowest smoothed loss.
-        suggested_lr: The rate where the smoothed loss falls fastest (per log-step of the rate),
-            a common choice of starting rate.
-        diverged: Whether the sweep stopped because the loss blew up.
-    """
-
-    lrs: list[float]
-    losses: list[float]
-    smoothed: list[float]
-    best_lr: float
-    suggested_lr: float
-    diverged: bool
-
-
-def lr_range_test(
-    params: Sequence[Value],
-    optimizer: Optimizer,
-    loss: Callable[[], Value],
-    start_lr: float = 1e-5,
-    end_lr: float = 10.0,
-    steps: int = 100,
-    mode: str = "exponential",
-    smoothing: float = 0.05,
-    diverge_factor: float = 4.0,
-) -> LRRangeResult:
-    """Sweep the learning rate upward, one training step per rate, and record the loss.
-
-    Each step computes ``loss()`` (a fresh forward pass), backpropagates, and lets the optimizer
-    update with the step's rate. The sweep stops early once the smoothed loss exceeds
-    ``diverge_factor`` times its best value or an update overflows. Afterwards the parameters
-    get their starting values back and the optimizer's state is reset, so the test leaves the
-    model as it found it.
-
-    Args:
-        params: The parameters being trained (restored at the end).
-        optimizer: The optimizer to sweep (its state is reset at the end).
-        loss: Computes the training loss as a ``Value``.
-        start_lr: The first rate, > 0.
-        end_lr: The last rate, > ``start_lr``.
-        steps: The number of rates, >= 2.
-        mode: ``"exponential"`` (geometric spacing) or ``"linear"``.
-        smoothing: The weight of the new loss in the exponential smoothing, in (0, 1].
-        diverge_factor: Stop when the smoothed loss exceeds this times the best, > 1.
-
-    Returns:
-        The rates, losses and suggestions.
-
-    Raises:
-        ValueError: If an argument is out of range.
-    """
-    start = _number("lr_range_test", "start_lr", start_lr, strict=True)
-    end = _number("lr_range_test", "end_lr", end_lr, strict=True)
-    if end <= start:
-        raise ValueError(f"lr_range_test: end_lr ({end_lr!r}) must exceed start_lr ({start_lr!r})")
-    n = _steps("lr_range_test", "steps", steps, low=2)
-    if mode not in ("exponential", "linear"):
-        raise ValueError(f"lr_range_test: mode must be 'exponential' or 'linear', got {mode!r}")
-    beta = _number("lr_range_test", "smoothing", smoothing, strict=True)
-    if beta > 1.0:
-        raise ValueError(f"lr_range_test: smoothing must be in (0, 1], got {smoothing!r}")
-    factor = _number("lr_range_test", "diverge_factor", diverge_factor, low=1.0, strict=True)
-
-    saved = [p.data for p in params]
-    lrs: list[float] = []
-    losses: list[float] = []
-    smoothed: list[float] = []
-    avg = 0.0
-    best = math.inf
-    diverged = False
-    try:
-        for i in range(n):
-            frac = i / (n - 1)
-            rate = (
-                start * (end / start) ** frac
-                if mode == "exponential"
-                else start + (end - start) * frac
-            )
-            optimizer.lr = rate
-            try:
-                value = loss()
-                optimizer.zero_grad()
-                value.backward()
-                optimizer.step()
-            except (OverflowError, ValueError, ZeroDivisionError):
-                diverged = True
-                break
-            lrs.append(rate)
-            losses.append(value.data)
-            avg = (1.0 - beta) * avg + beta * value.data
-            s = avg / (1.0 - (1.0 - beta) ** (i + 1))
-            smoothed.append(s)
-            best = min(best, s)
-            if s > factor * best and i > 0:
-                diverged = True
-                break
-    finally:
-        for p, v in zip(params, saved):
-            p.data = v
-        zero_grad(params)
-        optimizer.reset()
-    if not lrs:
-        raise ValueError("lr_range_test: the loss failed at the very first rate; lower start_lr")
-    k = min(range(len(smoothed)), key=smoothed.__getitem__)
-    steepest = 0
-    if len(smoothed) > 1:
-        slopes = [
-            (smoothed[j + 1] - smoothed[j]) / (math.log(lrs[j + 1]) - math.log(lrs[j]))
-            for j in range(len(smoothed) - 1)
-        ]
-        steepest = min(range(len(slopes)), key=slopes.__getitem__)
-    return LRRangeResult(lrs, losses, smoothed, lrs[k], lrs[steepest], diverged)

@@ -18,7 +18,10 @@ from micrograd_x.testing import GradcheckError, gradcheck, jvpcheck
 from micrograd_x.testing.jvpcheck import JvpcheckError, JvpcheckReport, path_magnitudes
 from micrograd_x.testing.strategies import Program, programs
 
-# The module (the package attribute of that name is the function it re-exports).
+# The module whose forward-mode lookups (``jacobian``, ``jvp``) the comparison makes: both
+# jvpcheck and gradcheck(check_forward=True) compare the modes there.
+modes_module = importlib.import_module("micrograd_x.testing.modes")
+# The module of the check itself (the package attribute of that name is the function).
 jvpcheck_module = importlib.import_module("micrograd_x.testing.jvpcheck")
 
 
@@ -78,7 +81,7 @@ def _doubled_column(j: int) -> Callable[..., Any]:
 def test_a_broken_forward_sweep_fails_against_reverse_mode(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(jvpcheck_module, "jacobian", _doubled_column(1))
+    monkeypatch.setattr(modes_module, "jacobian", _doubled_column(1))
     report = jvpcheck(_f, [0.3, -0.7])
     assert not report
     assert {(m.input, m.against) for m in report.mismatches} == {(1, "reverse")}
@@ -102,7 +105,7 @@ def test_a_jvp_wrong_off_the_axes_fails_along_the_random_direction(
 
         return wrapped
 
-    monkeypatch.setattr(jvpcheck_module, "jvp", broken)
+    monkeypatch.setattr(modes_module, "jvp", broken)
     report = jvpcheck(_f, [0.3, -0.7])
     assert not report
     assert {m.input for m in report.mismatches} == {-1}
@@ -141,7 +144,7 @@ def test_gradcheck_checks_forward_mode_on_request(monkeypatch: pytest.MonkeyPatc
     assert report and report.forward_mode == ()
     fast = gradcheck(_f, [0.3, -0.7], check_forward=True, fast_mode=True)
     assert fast and fast.mode == "fast"
-    monkeypatch.setattr(jvpcheck_module, "jacobian", _doubled_column(0))
+    monkeypatch.setattr(modes_module, "jacobian", _doubled_column(0))
     assert gradcheck(_f, [0.3, -0.7])  # backward is still right
     broken = gradcheck(_f, [0.3, -0.7], check_forward=True)
     assert not broken and broken.verdict == "FAILED"

@@ -3,8 +3,10 @@
 This package only re-exports. The checks (``gradcheck``, ``gradgradcheck``, ``hessiancheck``)
 live in :mod:`.gradcheck`, their one finite-difference core (step, representable step,
 Richardson extrapolation, kinks and domain edges) and ``numerical_grad`` in :mod:`.differences`,
-the report in :mod:`.report`, the mpmath references in :mod:`.reference`; Hypothesis strategies
-in :mod:`.strategies` (imported only when asked for). Imports the standard library and the engine.
+the report in :mod:`.report`, the mpmath references in :mod:`.reference`; the forward-mode
+check in :mod:`.jvpcheck`, on the comparison of the modes in :mod:`.modes` (which
+``gradcheck(check_forward=True)`` uses too); Hypothesis strategies in the :mod:`.strategies`
+package (imported only when asked for). Imports the standard library and the engine.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from micrograd_x.testing.differences import (
     step,
     transpose,
 )
+from micrograd_x.testing.modes import compare_modes
 from micrograd_x.testing.report import Entry, GradcheckError, GradcheckReport
 
 __all__ = ["gradcheck", "gradgradcheck", "hessiancheck"]
@@ -331,9 +332,6 @@ def _with_forward_mode(
     f: Function, x: list[float], report: GradcheckReport, seed: int
 ) -> GradcheckReport:
     """The report with forward mode's disagreements added (they fail it)."""
-    # Imported here: the forward-mode check builds on this module's gradcheck.
-    from micrograd_x.testing.jvpcheck import compare_modes
-
     forward = compare_modes(f, x, report, seed=seed)
     problems = tuple(f"{m.describe()}; hint: {m.hint()}" for m in forward.mismatches)
     return dataclasses.replace(report, passed=report.passed and not problems, forward_mode=problems)
