@@ -168,7 +168,8 @@ def _numpy_step(weights: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], f
     return step
 
 
-def _torch_step(weights: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], float] | None:
+def torch_step(weights: Any, X: Any, y: Any) -> Callable[[int], float] | None:
+    """PyTorch's batched float64 step of the same training (hinge + L2, the demo's schedule)."""
     torch = optional_torch()
     if torch is None:
         return None
@@ -258,7 +259,7 @@ def table_rows(scale: Scale) -> list[Row]:
                 weights = _weights(MLP(2, [width, width, 1], seed=0))
                 others: dict[str, Callable[[int], float] | None] = {
                     "numpy": _numpy_step(weights, X, y),
-                    "torch": _torch_step(weights, X, y),
+                    "torch": torch_step(weights, X, y),
                     "jax": _jax_step(weights, X, y),
                 }
                 live = {name: f for name, f in others.items() if f is not None}

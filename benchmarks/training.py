@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks._common import Row, Scale, gc_state, median, optional_torch
-from benchmarks.scaling import one_thread
+from benchmarks.scaling import one_thread, torch_step
 from micrograd_x import zero_grad
 from micrograd_x.data import make_moons, to_signed
 from micrograd_x.nn import MLP
@@ -113,32 +113,8 @@ def _replay_step(model: MLP, X: Any, y: Any) -> tuple[Callable[[int], float], fl
 
 
 def _torch_batched(sizes: list[int], weights: Any, X: Any, y: Any) -> Callable[[int], float]:
-    torch = optional_torch()
-    assert torch is not None
-    f64 = torch.float64
-    Xt = torch.tensor(X, dtype=f64)
-    yt = torch.tensor(y, dtype=f64)
-    Ws = [torch.tensor(rows, dtype=f64, requires_grad=True) for rows, _ in weights]
-    bs = [torch.tensor(b, dtype=f64, requires_grad=True) for _, b in weights]
-    params = Ws + bs
-    last = len(Ws) - 1
-
-    def step(k: int) -> float:
-        h = Xt
-        for i, (W, b) in enumerate(zip(Ws, bs)):
-            h = h @ W.T + b
-            if i < last:
-                h = h.relu()
-        loss = (1.0 - yt * h[:, 0]).relu().mean() + L2 * sum((p * p).sum() for p in params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        lr = _lr(k)
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        return float(loss.detach())
-
+    step = torch_step(weights, X, y)
+    assert step is not None
     return step
 
 
