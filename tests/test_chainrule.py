@@ -4,7 +4,7 @@ import math
 import re
 
 import pytest
-from examples import neuron
+from examples import neuron, used_three_times
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,21 +50,17 @@ def test_text_and_markdown() -> None:
 
 
 def test_a_value_used_on_several_paths() -> None:
-    # a appears in b = a*a (twice) and directly in c = b + a: three paths.
-    a = Value(3.0, label="a")
-    b = a * a
-    b.label = "b"
-    c = b + a
-    c.label = "c"
-    c.backward()
-    e = explain(c, a)
+    # x appears in y = x*x (twice) and directly in z = y + x: three paths.
+    z, x = used_three_times(3.0)
+    z.backward()
+    e = explain(z, x)
     assert e.n_paths == 3
-    assert [p.nodes for p in e.paths] == [("c", "b", "a"), ("c", "b", "a"), ("c", "a")]
+    assert [p.nodes for p in e.paths] == [("z", "y", "x"), ("z", "y", "x"), ("z", "x")]
     assert [p.product for p in e.paths] == [3.0, 3.0, 1.0]
-    assert e.gradient == 7.0 == a.grad  # d/da (a² + a) = 2a + 1
-    assert [f.symbol() for f in e.paths[0].factors] == ["∂c/∂b", "∂b/∂a (arg 1)"]
-    assert e.paths[1].factors[1].symbol() == "∂b/∂a (arg 2)"
-    assert "∂b/∂a (arg 1) + ∂c/∂b · ∂b/∂a (arg 2) + ∂c/∂a = 1 × 3 + 1 × 3 + 1 = 7" in e.formula()
+    assert e.gradient == 7.0 == x.grad  # d/dx (x² + x) = 2x + 1
+    assert [f.symbol() for f in e.paths[0].factors] == ["∂z/∂y", "∂y/∂x (arg 1)"]
+    assert e.paths[1].factors[1].symbol() == "∂y/∂x (arg 2)"
+    assert "∂y/∂x (arg 1) + ∂z/∂y · ∂y/∂x (arg 2) + ∂z/∂x = 1 × 3 + 1 × 3 + 1 = 7" in e.formula()
 
 
 @given(programs(ops=SMOOTH, length=st.integers(1, 6), variables=st.integers(1, 3)))

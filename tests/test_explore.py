@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from examples import lecture
+from examples import lecture, used_three_times
 
 import micrograd_x
 from micrograd_x import Value, explore, topological_order, trace
@@ -141,11 +141,7 @@ def test_an_unlabelled_output_is_called_out() -> None:
 
 
 def test_a_value_used_twice_accumulates_in_two_steps() -> None:
-    x = Value(3.0, label="x")
-    y = x * x
-    y.label = "y"
-    z = y + x
-    z.label = "z"
+    z, _ = used_three_times(3.0)
     ex = explore(z)
     assert ex.steps[1].lines == ("y.grad += 1 × 1 = 1", "x.grad += 1 × 1 = 1")
     assert ex.steps[2].lines == ("x.grad += 1 × 3 = 4", "x.grad += 1 × 3 = 7")

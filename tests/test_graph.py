@@ -8,6 +8,7 @@ import pytest
 from examples import neuron
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import brute_paths
 
 from micrograd_x import Parameter, Value, backward, name_scope, ops
 from micrograd_x.graph import Edge, Graph, Node, trace
@@ -15,17 +16,6 @@ from micrograd_x.testing import reference_grad
 from micrograd_x.testing.strategies import Program, programs
 
 SMOOTH = [o.name for o in ops.registry() if not o.domain.piecewise and o.name != "const"]
-
-
-def brute_paths(g: Graph, src: int, dst: int) -> list[list[Edge]]:
-    """Every edge path from src to dst, by plain recursion over outgoing edges (small graphs)."""
-    if src == dst:
-        return [[]]
-    found = []
-    for e in g.edges:
-        if e.source == src:
-            found += [[e, *rest] for rest in brute_paths(g, e.destination, dst)]
-    return found
 
 
 def test_neuron_nodes_follow_the_written_order_with_roles() -> None:

@@ -23,13 +23,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from oracles import brute_paths
 
 import micrograd_x.layout as layout_module
 from micrograd_x import Parameter, Value, dot, name_scope, ops
 from micrograd_x import sum as vsum
 from micrograd_x._text import escape, fmt, visible
 from micrograd_x.dot_text import NEGATIVE, PATH_COLOURS, POSITIVE
-from micrograd_x.graph import Edge, Graph, trace
+from micrograd_x.graph import Graph, trace
 from micrograd_x.render import (
     Drawing,
     DrawingError,
@@ -88,16 +89,6 @@ def attr(attrs: str, key: str) -> str | None:
     if m is None:
         return None
     return m.group(2) if m.group(2) is not None else m.group(1)
-
-
-def brute_paths(g: Graph, src: int, dst: int) -> list[list[Edge]]:
-    if src == dst:
-        return [[]]
-    found = []
-    for e in g.edges:
-        if e.source == src:
-            found += [[e, *rest] for rest in brute_paths(g, e.destination, dst)]
-    return found
 
 
 def svg_texts(svg: str) -> tuple[list[str], list[str]]:
