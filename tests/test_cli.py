@@ -153,11 +153,6 @@ def test_bad_expressions_and_points_exit_2(
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
-def test_repeated_at_rejects_duplicates(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "check", "x * y", "--at", "x=1", "--at", "x=2,y=1")
-    assert code == 2 and "--at: 'x' is given twice" in err
-
-
 @pytest.mark.parametrize("command", ["draw", "check"])
 @pytest.mark.parametrize(
     ("expression", "at", "message"),
@@ -185,28 +180,34 @@ def test_domain_errors_at_the_point_exit_1(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_check_needs_a_variable(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "check", "1 + 2")
-    assert code == 2 and "check: the expression has no variables to differentiate" in err
-
-
-def test_draw_wrt_must_be_a_variable(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "1 + 2"], "check: the expression has no variables to differentiate"),
+        (["check", "x * y", "--at", "x=1", "--at", "x=2,y=1"], "--at: 'x' is given twice"),
+        (
+            ["draw", "x * y", "--at", "x=1,y=2", "--wrt", "z"],
+            "--wrt: 'z' is not a variable of the expression (it uses x, y)",
+        ),
+        (
+            ["draw", "x", "--at", "x=1", "-o", "graph.txt"],
+            "-o: cannot tell the format of 'graph.txt'",
+        ),
+    ],
+    ids=["no-variable", "at-twice", "wrt-not-a-variable", "unknown-format"],
+)
+def test_arguments_that_do_not_fit_the_expression_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    message: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(capsys, "draw", "x * y", "--at", "x=1,y=2", "--wrt", "z")
+    code, _, err = run(capsys, *argv)
     assert code == 2
-    assert "--wrt: 'z' is not a variable of the expression (it uses x, y)" in err
-
-
-def test_draw_rejects_an_unknown_output_format(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    code, _, err = run(capsys, "draw", "x", "--at", "x=1", "-o", "graph.txt")
-    assert code == 2
-    assert "-o: cannot tell the format of 'graph.txt'" in err
-    assert list(tmp_path.iterdir()) == []
+    assert message in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
 
 
 # ---------------------------------------------------------------------------------------------

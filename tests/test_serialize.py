@@ -102,6 +102,22 @@ def _write(path: Path, doc: Any) -> None:
     path.write_text(json.dumps(doc))
 
 
+def _write_bias(path: Path, literal: str) -> None:
+    """Put ``literal`` as it stands in a saved file's text, as the value of one bias."""
+    text = path.read_text()
+    assert '"layer2.neuron1.b": 0.0' in text
+    path.write_text(text.replace('"layer2.neuron1.b": 0.0', f'"layer2.neuron1.b": {literal}'))
+
+
+def _assert_refused_untouched(path: Path, msg: str) -> None:
+    """``load_parameters`` refuses the file with ``msg`` and leaves the model as it was."""
+    model = MLP(2, [3, 1], seed=99)
+    before = _bits(model)
+    with pytest.raises(SerializationError, match=msg):
+        serialize.load_parameters(model, path)
+    assert _bits(model) == before
+
+
 def _edit(key: str, value: Any) -> Any:
     def change(doc: dict[str, Any]) -> dict[str, Any]:
         doc[key] = value
@@ -152,18 +168,12 @@ def test_mismatched_files_raise_and_leave_the_model_untouched(
 ) -> None:
     path, doc = _saved(tmp_path)
     _write(path, change(doc))
-    model = MLP(2, [3, 1], seed=99)
-    before = _bits(model)
-    with pytest.raises(SerializationError, match=msg):
-        serialize.load_parameters(model, path)
-    assert _bits(model) == before
+    _assert_refused_untouched(path, msg)
 
 
 def test_huge_number_literal_is_refused(tmp_path: Path) -> None:
     path, _ = _saved(tmp_path)
-    path.write_text(
-        path.read_text().replace('"layer2.neuron1.b": 0.0', '"layer2.neuron1.b": 1e400')
-    )
+    _write_bias(path, "1e400")
     with pytest.raises(
         SerializationError, match=r"parameter 'layer2\.neuron1\.b' is inf, not a finite"
     ):
@@ -172,15 +182,10 @@ def test_huge_number_literal_is_refused(tmp_path: Path) -> None:
 
 def test_huge_integer_literal_is_refused(tmp_path: Path) -> None:
     path, _ = _saved(tmp_path)
-    path.write_text(
-        path.read_text().replace('"layer2.neuron1.b": 0.0', '"layer2.neuron1.b": 1' + "0" * 400)
-    )
-    model = MLP(2, [3, 1], seed=5)
-    before = _bits(model)
-    for load in (lambda: serialize.load(path), lambda: serialize.load_parameters(model, path)):
-        with pytest.raises(SerializationError, match=r"parameter 'layer2\.neuron1\.b' is 1000"):
-            load()
-    assert _bits(model) == before
+    _write_bias(path, "1" + "0" * 400)
+    with pytest.raises(SerializationError, match=r"parameter 'layer2\.neuron1\.b' is 1000"):
+        serialize.load(path)
+    _assert_refused_untouched(path, r"parameter 'layer2\.neuron1\.b' is 1000")
     path.write_text(path.read_text().replace("1" + "0" * 400, "1" + "0" * 5000))
     with pytest.raises(SerializationError, match="is not a valid model: Exceeds the limit"):
         serialize.load(path)
@@ -198,11 +203,7 @@ def test_truncated_file(tmp_path: Path) -> None:
     path, _ = _saved(tmp_path)
     text = path.read_text()
     path.write_text(text[: len(text) // 2])
-    model = MLP(2, [3, 1], seed=99)
-    before = _bits(model)
-    with pytest.raises(SerializationError, match=r"is truncated or not valid JSON \(line \d+"):
-        serialize.load_parameters(model, path)
-    assert _bits(model) == before
+    _assert_refused_untouched(path, r"is truncated or not valid JSON \(line \d+")
     with pytest.raises(SerializationError, match="is truncated or not valid JSON"):
         serialize.load(path)
 
@@ -221,16 +222,12 @@ def test_truncated_file(tmp_path: Path) -> None:
 def test_corrupt_files(tmp_path: Path, content: bytes, msg: str) -> None:
     path = tmp_path / "bad.json"
     path.write_bytes(content)
-    model = MLP(2, [3, 1], seed=99)
-    before = _bits(model)
-    with pytest.raises(SerializationError, match=msg):
-        serialize.load_parameters(model, path)
-    assert _bits(model) == before
+    _assert_refused_untouched(path, msg)
 
 
 def test_nan_in_parameters(tmp_path: Path) -> None:
     path, _ = _saved(tmp_path)
-    path.write_text(path.read_text().replace('"layer2.neuron1.b": 0.0', '"layer2.neuron1.b": NaN'))
+    _write_bias(path, "NaN")
     with pytest.raises(SerializationError, match="holds NaN, which is not a finite number"):
         serialize.load(path)
 

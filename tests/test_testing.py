@@ -57,40 +57,8 @@ def _order(root: Value) -> list[Value]:
     return order
 
 
-def correct_backward(root: Value) -> None:
-    order = _order(root)
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
-    root.grad = 1.0
-    for node in reversed(order):
-        for parent, d in zip(node.parents, node.partials):
-            parent.grad += d * node.grad
-
-
-def overwriting_backward(root: Value) -> None:
-    """Planted bug: ``=`` instead of ``+=``."""
-    order = _order(root)
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
-    root.grad = 1.0
-    for node in reversed(order):
-        for parent, d in zip(node.parents, node.partials):
-            parent.grad = d * node.grad
-
-
-def stale_backward(root: Value) -> None:
-    """Planted bug: interior gradients are not reset, so an earlier pass leaks into this one."""
-    order = _order(root)
-    root.grad = 1.0
-    for node in reversed(order):
-        for parent, d in zip(node.parents, node.partials):
-            parent.grad += d * node.grad
-
-
-def unordered_backward(root: Value) -> None:
-    """Planted bug: nodes processed breadth-first from the root, not in topological order."""
+def _breadth_first(root: Value) -> list[Value]:
+    """Root first, then its parents, then theirs: not a topological order."""
     order = [root]
     seen = {id(root)}
     for node in order:  # grows while iterating: a breadth-first walk
@@ -98,13 +66,42 @@ def unordered_backward(root: Value) -> None:
             if id(parent) not in seen:
                 seen.add(id(parent))
                 order.append(parent)
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
+    return order
+
+
+def _sweep(root: Value, order: list[Value], *, reset: bool = True, add: bool = True) -> None:
+    """The chain rule over ``order`` (root first), from the public node fields.
+
+    In reverse topological order and with both flags on, a correct backward pass; a planted bug is
+    another order or one flag off.
+    """
+    if reset:
+        for node in order:
+            if node.parents:
+                node.grad = 0.0
     root.grad = 1.0
     for node in order:
         for parent, d in zip(node.parents, node.partials):
-            parent.grad += d * node.grad
+            parent.grad = parent.grad + d * node.grad if add else d * node.grad
+
+
+def correct_backward(root: Value) -> None:
+    _sweep(root, _order(root)[::-1])
+
+
+def overwriting_backward(root: Value) -> None:
+    """Planted bug: ``=`` instead of ``+=``."""
+    _sweep(root, _order(root)[::-1], add=False)
+
+
+def stale_backward(root: Value) -> None:
+    """Planted bug: interior gradients are not reset, so an earlier pass leaks into this one."""
+    _sweep(root, _order(root)[::-1], reset=False)
+
+
+def unordered_backward(root: Value) -> None:
+    """Planted bug: nodes processed breadth-first from the root, not in topological order."""
+    _sweep(root, _breadth_first(root))
 
 
 PLANTED = {
