@@ -43,6 +43,20 @@ def _time(set_value: Any, repeats: int) -> list[float]:
     return samples
 
 
+def _slider_row(variant: str, metric: str, samples: list[float]) -> Row:
+    """A slider change's timings as a row, against the 50 ms target."""
+    return Row(
+        "explore",
+        "micrograd_x",
+        variant,
+        metric,
+        median(samples),
+        "ms",
+        samples,
+        note="target ≤ 50 ms",
+    )
+
+
 def rows(scale: Scale) -> list[Row]:
     """The explorer's figures: first layout, and a slider change (explorer and widget)."""
     repeats = max(5, 3 * scale.repeats)
@@ -52,32 +66,15 @@ def rows(scale: Scale) -> list[Row]:
     n = len(ex.graph.nodes)
     variant = f"{n} nodes"
     out = [Row("explore", "micrograd_x", variant, "first layout", first, "ms", [first])]
-    samples = _time(lambda v: ex.set_input("x", v), repeats)
     out.append(
-        Row(
-            "explore",
-            "micrograd_x",
-            variant,
-            "slider change",
-            median(samples),
-            "ms",
-            samples,
-            note="target ≤ 50 ms",
-        )
+        _slider_row(variant, "slider change", _time(lambda v: ex.set_input("x", v), repeats))
     )
     try:
         widget = ex.widget
     except ImportError as e:
+        skipped = f"skipped: {e}"
         out.append(
-            Row(
-                "explore",
-                "micrograd_x",
-                variant,
-                "widget message",
-                None,
-                "ms",
-                note=f"skipped: {e}",
-            )
+            Row("explore", "micrograd_x", variant, "widget message", None, "ms", note=skipped)
         )
         return out
 
@@ -86,17 +83,5 @@ def rows(scale: Scale) -> list[Row]:
         # What a kernel would send back: the changed traits as JSON.
         json.dumps(widget.get_state(["state", "inputs", "step", "error"]))
 
-    samples = _time(message, repeats)
-    out.append(
-        Row(
-            "explore",
-            "micrograd_x",
-            variant,
-            "widget message",
-            median(samples),
-            "ms",
-            samples,
-            note="target ≤ 50 ms",
-        )
-    )
+    out.append(_slider_row(variant, "widget message", _time(message, repeats)))
     return out
