@@ -150,16 +150,10 @@ draw(out, wrt=y)
 # explain: the only path from y is out ← r ← y. ∂out/∂r = z = 2 is right, so ∂r/∂y = 0.6 is
 # wrong. By hand, ∂r/∂y = y / r = 4 / 5 = 0.8; 0.6 is x / r, the partial with respect to x.
 # The drawing hints at it too: both edges into r carry 0.6, though x ≠ y. The rule returns
-# (a / out, a / out): a copy-paste slip. The fix is (a / out, b / out).
-HYPOT_FIXED = Op(
-    name="hypot",
-    symbol="hypot",
-    arity=2,
-    forward=lambda a, b: math.hypot(a, b),
-    partials=lambda out, a, b: (a / out, b / out),
-    domain=Domain(text="(a, b) ≠ (0, 0)", box=((0.5, 5.0), (0.5, 5.0))),
-    formula="√(a² + b²)",
-)
+# (a / out, a / out): a copy-paste slip. The fix is (a / out, b / out); the rest of the op stays.
+from dataclasses import replace
+
+HYPOT_FIXED = replace(HYPOT, partials=lambda out, a, b: (a / out, b / out))
 print(gradcheck(lambda x, y, z: apply(HYPOT_FIXED, x, y) * z, [3.0, 4.0, 2.0]))
 
 # %% [markdown]
@@ -198,13 +192,8 @@ for point in (-2.0, 0.5):
 # ANSWER. For x > 0, f = x / (1 + x) and the quotient rule gives 1 / (1 + x)²; for x < 0,
 # f = x / (1 − x) gives 1 / (1 − x)². Both are 1 / (1 + |x|)². Like sigmoid's rule, it can
 # reuse the output: 1 − |f| = 1 / (1 + |x|), so ∂f/∂x = (1 − |out|)².
-SOFTSIGN_FIXED = Op(
-    name="softsign",
-    symbol="softsign",
-    arity=1,
-    forward=lambda x: x / (1 + abs(x)),
-    partials=lambda out, x: ((1 - abs(out)) ** 2,),
-    formula="x / (1 + |x|)",
-)
+from dataclasses import replace
+
+SOFTSIGN_FIXED = replace(SOFTSIGN, partials=lambda out, x: ((1 - abs(out)) ** 2,))
 for point in (-2.0, 0.5):
     print(f"x = {point}:", gradcheck(lambda x: apply(SOFTSIGN_FIXED, x), [point]))

@@ -216,16 +216,15 @@ print(f"{a.grad:.4f}")  # prints 138.8338, i.e. the numerical value of dg/da
 print(f"{b.grad:.4f}")  # prints 645.5773, i.e. the numerical value of dg/db
 
 # %% [markdown]
-# Side by side with micrograd itself: the same code as a function of the `Value` class.
+# Side by side with micrograd itself: the same lines as a function of the leaves `a` and `b`,
+# run once with each library's `Value` class.
 
 # %%
 import micrograd_x.engine
 
 
-def readme_example(Value):
-    """Run micrograd's README example with the given Value class; return what it prints."""
-    a = Value(-4.0)
-    b = Value(2.0)
+def readme_g(a, b):
+    """The g of micrograd's README example, as a function of the leaves a and b."""
     c = a + b
     d = a * b + b**3
     c += c + 1
@@ -236,6 +235,14 @@ def readme_example(Value):
     f = e**2
     g = f / 2.0
     g += 10.0 / f
+    return g
+
+
+def readme_example(Value):
+    """Run micrograd's README example with the given Value class; return what it prints."""
+    a = Value(-4.0)
+    b = Value(2.0)
+    g = readme_g(a, b)
     g.backward()
     return {"g": g.data, "dg/da": a.grad, "dg/db": b.grad}
 
@@ -405,26 +412,10 @@ explain(o, wrt=w1)
 #
 # `gradcheck` compares the engine's gradients with central finite differences (kinks such as
 # relu's at 0 are reported as inconclusive rather than failed). Here, the README expression as a
-# function of `a` and `b`:
+# function of `a` and `b`, `readme_g` from the side-by-side cell above:
 
 # %%
 from micrograd_x.testing import gradcheck
-
-
-def readme_g(a, b):
-    """The g of micrograd's README example, as a function of the leaves a and b."""
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    return g
-
 
 print(gradcheck(readme_g, [-4.0, 2.0]))
 
