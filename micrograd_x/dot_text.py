@@ -539,7 +539,7 @@ def network_dot(view: NetworkView, caption: Sequence[str], digits: int = 4) -> s
         'fontsize="12", labelloc=b, labeljust=l, pad="0.2"'
         + (f", label=<{_caption_label(caption, ())}>" if caption else "")
         + "]",
-        '  node [shape=box, fontname="Helvetica", fontsize="12", margin="0.08,0.03", '
+        '  node [shape=box, fontname="Helvetica", fontsize="12", margin="0.14,0.03", '
         f'color="{_BORDER}", pin=true]',
         "  edge [arrowhead=none]",
     ]
