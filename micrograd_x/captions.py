@@ -5,7 +5,7 @@ colours of the paths from ``wrt`` to the output (:func:`path_colours`) and the c
 out along them (:func:`chain_caption`), each value's tangent in forward mode and its caption
 (:func:`forward_sweep`), and the caption of the network view (:func:`network_caption`).
 Imports: :mod:`micrograd_x.engine`, :mod:`micrograd_x.graph`, :mod:`micrograd_x.chainrule`,
-:mod:`micrograd_x.network`, :mod:`micrograd_x.forward`, :mod:`micrograd_x.dot_text` (the path
+:mod:`micrograd_x.network`, :mod:`micrograd_x.forward`, :mod:`micrograd_x.dot_palette` (the path
 colours) and :mod:`micrograd_x._text`.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from micrograd_x._text import fmt, one_line
 from micrograd_x.chainrule import Explanation
-from micrograd_x.dot_text import PATH_COLOURS
+from micrograd_x.dot_palette import PATH_COLOURS
 from micrograd_x.engine import Value
 from micrograd_x.forward import push_tangents
 from micrograd_x.graph import Graph

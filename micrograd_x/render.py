@@ -3,10 +3,10 @@
 :func:`draw` traces a graph (:mod:`micrograd_x.graph`), decides what to show — every value, one
 box per module scope, a part of the graph, or the network view of a graph built by ``nn``
 modules (:mod:`micrograd_x.view`, :mod:`micrograd_x.network`, pure data) — and what to highlight
-and caption (:mod:`micrograd_x.captions`), writes the DOT text (:mod:`micrograd_x.dot_text`) and
-returns a :class:`~micrograd_x.drawing.Drawing`, which runs Graphviz (:mod:`micrograd_x.layout`)
-when displayed or saved. The pipeline runs one way. Large graphs are counted before any DOT is
-built, so a refusal is immediate.
+and caption (:mod:`micrograd_x.captions`), writes the DOT text (:mod:`micrograd_x.dot_text`,
+:mod:`micrograd_x.network_dot`) and returns a :class:`~micrograd_x.drawing.Drawing`, which runs
+Graphviz (:mod:`micrograd_x.layout`) when displayed or saved. The pipeline runs one way. Large
+graphs are counted before any DOT is built, so a refusal is immediate.
 Run ``python -m micrograd_x.render`` to draw the classic neuron.
 """
 
@@ -22,7 +22,7 @@ from micrograd_x._checks import integer
 from micrograd_x._text import fmt, one_line
 from micrograd_x.captions import chain_caption, forward_sweep, network_caption, path_colours
 from micrograd_x.chainrule import Explanation, explain_graph
-from micrograd_x.dot_text import DotStyle, graph_dot, network_dot
+from micrograd_x.dot_text import DotStyle, graph_dot
 from micrograd_x.drawing import Drawing
 from micrograd_x.engine import Parameter, Value
 from micrograd_x.graph import Graph, walk
@@ -34,6 +34,7 @@ from micrograd_x.layout import (
     LayoutTimeoutError,
 )
 from micrograd_x.network import NetworkView, network_view
+from micrograd_x.network_dot import network_dot
 from micrograd_x.view import (
     Collapse,
     choose_view,
