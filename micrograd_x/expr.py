@@ -28,7 +28,7 @@ and chain-rule tables name it as the expression does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from micrograd_x import ops
@@ -421,21 +421,19 @@ class _Parser:
         return f"unexpected {_describe(t)}"
 
     def expr(self) -> None:
-        start = self.tok.pos
-        self.term()
-        while self.is_op("+", "-"):
-            t = self.tok
-            self.i += 1
-            self.term()
-            self.code.append(_Instr("bin", t.pos, name=_BINARY[t.text], label=self.label(start)))
+        self.left_associative(("+", "-"), self.term)
 
     def term(self) -> None:
+        self.left_associative(("*", "/"), self.unary)
+
+    def left_associative(self, symbols: tuple[str, ...], operand: Callable[[], None]) -> None:
+        """``operand (symbol operand)*``, each operator applied to everything on its left."""
         start = self.tok.pos
-        self.unary()
-        while self.is_op("*", "/"):
+        operand()
+        while self.is_op(*symbols):
             t = self.tok
             self.i += 1
-            self.unary()
+            operand()
             self.code.append(_Instr("bin", t.pos, name=_BINARY[t.text], label=self.label(start)))
 
     def unary(self) -> None:
