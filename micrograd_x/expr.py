@@ -397,10 +397,22 @@ class _Parser:
     def label(self, start: int) -> str:
         return _source_label(self.text[start : self.end()])
 
+    def take(self) -> _Token:
+        """The current token; move past it."""
+        t = self.tok
+        self.i += 1
+        return t
+
     def enter(self, pos: int) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.error(f"the expression nests more than {MAX_DEPTH} levels deep", pos)
+
+    def nested(self, pos: int, parse: Callable[[], None]) -> None:
+        """Run ``parse`` one nesting level deeper (the level opened at column ``pos``)."""
+        self.enter(pos)
+        parse()
+        self.depth -= 1
 
     # -- grammar --------------------------------------------------------------------------------
 
@@ -431,18 +443,14 @@ class _Parser:
         start = self.tok.pos
         operand()
         while self.is_op(*symbols):
-            t = self.tok
-            self.i += 1
+            t = self.take()
             operand()
             self.code.append(_Instr("bin", t.pos, name=_BINARY[t.text], label=self.label(start)))
 
     def unary(self) -> None:
         if self.is_op("-", "+"):
-            t = self.tok
-            self.i += 1
-            self.enter(t.pos)
-            self.unary()
-            self.depth -= 1
+            t = self.take()
+            self.nested(t.pos, self.unary)
             if t.text == "-":
                 self.code.append(_Instr("neg", t.pos, label=self.label(t.pos)))
         else:
@@ -452,11 +460,8 @@ class _Parser:
         start = self.tok.pos
         self.primary()
         if self.is_op("**", "^"):
-            t = self.tok
-            self.i += 1
-            self.enter(t.pos)
-            self.unary()
-            self.depth -= 1
+            t = self.take()
+            self.nested(t.pos, self.unary)
             self.code.append(_Instr("bin", t.pos, name="pow", label=self.label(start)))
 
     def primary(self) -> None:
@@ -475,9 +480,7 @@ class _Parser:
                 self.code.append(_Instr("var", t.pos, name=t.text))
         elif self.is_op("("):
             self.i += 1
-            self.enter(t.pos)
-            self.expr()
-            self.depth -= 1
+            self.nested(t.pos, self.expr)
             if not self.is_op(")"):
                 raise self.error(f"expected ')' to close the '(' at column {t.pos + 1}")
             self.i += 1
