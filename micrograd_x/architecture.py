@@ -11,6 +11,7 @@ three names. Imports: the standard library, :mod:`micrograd_x.init` and
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from micrograd_x.init import Sampler, SeedLike
@@ -75,37 +76,24 @@ def from_config(config: dict[str, Any], seed: SeedLike | Sampler = None) -> Modu
         )
     from micrograd_x.nn import MLP, Layer, Neuron  # they import this module
 
-    common = {"bias": bool(config.get("bias", True)), "fused": bool(config.get("fused", True))}
+    # Each kind: its class, the fields passed by position, and the default name.
+    kinds: dict[str, tuple[Callable[..., Module], tuple[str, ...], str]] = {
+        "MLP": (MLP, ("nin", "sizes", "activation", "output_activation"), "mlp"),
+        "Layer": (Layer, ("nin", "nout", "activation"), "layer"),
+        "Neuron": (Neuron, ("nin", "activation"), "neuron"),
+    }
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ValueError(f"from_config: unknown module type {kind!r}; known: {', '.join(kinds)}")
+    build, fields, default_name = kinds[kind]
     try:
-        if kind == "MLP":
-            return MLP(
-                config["nin"],
-                config["sizes"],
-                config["activation"],
-                config["output_activation"],
-                seed=seed,
-                name=config.get("name", "mlp"),
-                **common,
-            )
-        if kind == "Layer":
-            return Layer(
-                config["nin"],
-                config["nout"],
-                config["activation"],
-                seed=seed,
-                name=config.get("name", "layer"),
-                **common,
-            )
-        if kind == "Neuron":
-            return Neuron(
-                config["nin"],
-                config["activation"],
-                seed=seed,
-                name=config.get("name", "neuron"),
-                **common,
-            )
+        return build(
+            *[config[field] for field in fields],
+            seed=seed,
+            name=config.get("name", default_name),
+            bias=bool(config.get("bias", True)),
+            fused=bool(config.get("fused", True)),
+        )
     except KeyError as e:
         raise ValueError(f"from_config: the {kind} architecture lacks the field {e}") from None
     except TypeError as e:
         raise ValueError(f"from_config: invalid {kind} architecture: {e}") from None
-    raise ValueError(f"from_config: unknown module type {kind!r}; known: MLP, Layer, Neuron")

@@ -14,7 +14,14 @@ from typing import Any, TextIO
 
 from micrograd_x._files import write_atomic_with
 
-__all__ = ["DEMO_FILES", "DemoError", "run_demo"]
+__all__ = ["DEMO_FILES", "L2", "LOSS", "DemoError", "run_demo"]
+
+
+LOSS = "hinge"
+"""The demo's data loss (micrograd's demo: the SVM max-margin loss)."""
+
+L2 = 1e-4
+"""The weight of the demo's L2 penalty on every parameter."""
 
 
 class DemoError(RuntimeError):
@@ -66,8 +73,8 @@ def run_demo(
         model,
         X,
         y,
-        loss="hinge",
-        l2=1e-4,
+        loss=LOSS,
+        l2=L2,
         schedule=schedule,
         steps=steps,
         replay=replay,
@@ -86,7 +93,7 @@ def run_demo(
     write_atomic_with(paths[1], lambda tmp: fig.savefig(tmp, dpi=100))
     # The data loss alone: the L2 term would feed every parameter a little gradient and hide the
     # neurons that pass none back (dead ReLUs, drawn dashed).
-    loss, _ = make_loss_fn("hinge")(model, X.tolist(), list(y))
+    loss, _ = make_loss_fn(LOSS)(model, X.tolist(), list(y))
     model.zero_grad()
     loss.backward()
     loss.label = "hinge loss"
