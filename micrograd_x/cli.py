@@ -1,7 +1,8 @@
 """The ``micrograd-x`` command line: ``demo``, ``draw`` and ``check``.
 
 Imports the engine and the expression parser eagerly; a subcommand imports what it needs (nn,
-training, diagrams, gradient checks, matplotlib) when it runs, so ``--help`` stays fast.
+training, diagrams, gradient checks, matplotlib) when it runs, so ``--help`` stays fast. The
+demo itself is :func:`micrograd_x.demo.run_demo`.
 Exit codes: 0 success, 1 failure (a failed check, a domain error), 2 usage error.
 """
 
@@ -17,6 +18,7 @@ from typing import Any, NoReturn, TextIO, cast
 
 from micrograd_x import ops
 from micrograd_x._files import write_atomic_with
+from micrograd_x.demo import DEMO_FILES
 from micrograd_x.engine import Value
 from micrograd_x.expr import Expression, ExpressionError, ParseError, functions, parse
 
@@ -234,103 +236,21 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
 # demo
 
 
-DEMO_FILES = ("loss.png", "decision_boundary.png", "gradient_flow.svg")
-"""What ``micrograd-x demo`` writes into its output folder."""
-
-
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from micrograd_x.demo import DemoError, run_demo
+
     try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise _FailedError(
-            "demo: the figures need matplotlib: pip install 'micrograd-x[demo]'"
-        ) from None
-    import numpy as np
-
-    from micrograd_x import data, optim
-    from micrograd_x.nn import MLP
-    from micrograd_x.render import draw
-    from micrograd_x.train import accuracy, fit, make_loss_fn, predict
-
-    folder = Path(args.out)
-    steps: int = args.steps
-    X, labels = data.make_moons(100, noise=0.1, seed=args.seed)
-    y = data.to_signed(labels)
-    model = MLP(2, [16, 16, 1], activation="relu", seed=args.seed)
-    print(f"two moons: {len(X)} points; model: {model}", file=out)
-    print(f"hinge loss + 1e-4·Σp², SGD, learning rate 1.0 → 0.1 (linear), {steps} steps", file=out)
-    schedule = optim.Linear(1.0, total_steps=steps, end_factor=0.1)
-    history = fit(
-        model,
-        X,
-        y,
-        loss="hinge",
-        l2=1e-4,
-        schedule=schedule,
-        steps=steps,
-        replay=args.replay,
-        progress=not args.no_progress,
-    )
-    final = accuracy(predict(model, X), list(y))
-    first = history.first_step(1.0)
-    print(f"steps run in {history.mode} mode", file=out)
-
-    # The figures: every file goes through a temporary file and a rename.
-    paths = [folder / name for name in DEMO_FILES]
-    fig = _loss_figure(Figure, history.loss, history.accuracy, history.lr)
-    write_atomically(paths[0], lambda tmp: fig.savefig(tmp, dpi=100))
-    fig = _boundary_figure(Figure, np, model, X, labels, final)
-    write_atomically(paths[1], lambda tmp: fig.savefig(tmp, dpi=100))
-    # The data loss alone: the L2 term would feed every parameter a little gradient and hide the
-    # neurons that pass none back (dead ReLUs, drawn dashed).
-    loss, _ = make_loss_fn("hinge")(model, X.tolist(), list(y))
-    model.zero_grad()
-    loss.backward()
-    loss.label = "hinge loss"
-    try:
-        draw(loss, view="network").save(paths[2])
-    except (OSError, RuntimeError) as err:
-        raise _FailedError(f"demo: cannot draw the network: {err}") from None
-    for path in paths:
-        print(f"wrote {path}", file=out)
-    reached = f" (first reached at step {first})" if first is not None else ""
-    print(f"final accuracy: {final:.0%}{reached}", file=out)
+        run_demo(
+            Path(args.out),
+            steps=args.steps,
+            seed=args.seed,
+            replay=args.replay,
+            progress=not args.no_progress,
+            out=out,
+        )
+    except DemoError as e:
+        raise _FailedError(str(e)) from None
     return EXIT_OK
-
-
-def _loss_figure(figure: Any, loss: list[float], acc: list[float | None], lr: list[float]) -> Any:
-    fig = figure(figsize=(9, 3.4), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    left.plot(loss, color="#d55e00")
-    left.set(title="training loss", xlabel="step", ylabel="hinge loss + L2", yscale="log")
-    rate = left.twinx()
-    rate.plot(lr, color="#777777", linestyle="--", linewidth=1)
-    rate.set_ylabel("learning rate (dashed)", color="#777777")
-    right.plot([a if a is not None else float("nan") for a in acc], color="#0072b2")
-    right.set(title="training accuracy", xlabel="step", ylim=(0.4, 1.02))
-    for ax in (left, right):
-        ax.grid(alpha=0.3)
-    return fig
-
-
-def _boundary_figure(figure: Any, np: Any, model: Any, X: Any, labels: Any, acc: float) -> Any:
-    from micrograd_x.train import predict
-
-    pad, n = 0.5, 60
-    xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, n)
-    ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, n)
-    gx, gy = np.meshgrid(xs, ys)
-    grid = np.column_stack([gx.ravel(), gy.ravel()])
-    scores = np.array(predict(model, grid)).reshape(gx.shape)
-    fig = figure(figsize=(5, 4), layout="constrained")
-    ax = fig.subplots()
-    ax.contourf(gx, gy, scores > 0, levels=[-0.5, 0.5, 1.5], colors=["#b2abd2", "#fdb863"])
-    ax.contour(gx, gy, scores, levels=[0.0], colors="#333333", linewidths=1)
-    for label, colour in ((0, "#5e3c99"), (1, "#e66101")):
-        pts = X[labels == label]
-        ax.scatter(pts[:, 0], pts[:, 1], s=18, c=colour, edgecolors="white", linewidths=0.5)
-    ax.set(title=f"decision boundary (accuracy {acc:.0%})", xlabel="x₁", ylabel="x₂")
-    return fig
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,13 +292,27 @@ _EXPRESSION_HELP = (
 _AT_HELP = "the point: NAME=NUMBER pairs separated by commas, e.g. x=1.5,y=-2 (repeatable)"
 
 
+def _expression_command(
+    sub: Any, name: str, summary: str, description: str
+) -> argparse.ArgumentParser:
+    """A subcommand of an expression at a point: ``EXPR`` and ``--at``, the functions listed."""
+    command: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog="functions: " + ", ".join(sorted(functions())),
+    )
+    command.add_argument("expression", metavar="EXPR", help=_EXPRESSION_HELP)
+    command.add_argument("--at", action="append", metavar="x=1.5,y=-2", help=_AT_HELP)
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for documentation tools and tests).
 
     Returns:
         The ``micrograd-x`` parser with its ``demo``, ``draw`` and ``check`` subcommands.
     """
-    epilog = "functions: " + ", ".join(sorted(functions()))
     parser = _Parser(
         prog=PROG,
         description="See and check how gradients flow: train a demo network, draw the chain "
@@ -415,16 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
 
-    draw = sub.add_parser(
+    draw = _expression_command(
+        sub,
         "draw",
-        help="draw the chain of partial derivatives of an expression",
-        description="Parse EXPR (never evaluated as Python), evaluate it at the point, "
-        "backpropagate, print the gradients and the chain rule for --wrt, and draw the graph "
-        "with every edge labelled by its local partial derivative.",
-        epilog=epilog,
+        "draw the chain of partial derivatives of an expression",
+        "Parse EXPR (never evaluated as Python), evaluate it at the point, backpropagate, print "
+        "the gradients and the chain rule for --wrt, and draw the graph with every edge "
+        "labelled by its local partial derivative.",
     )
-    draw.add_argument("expression", metavar="EXPR", help=_EXPRESSION_HELP)
-    draw.add_argument("--at", action="append", metavar="x=1.5,y=-2", help=_AT_HELP)
     draw.add_argument(
         "--wrt",
         metavar="NAME",
@@ -440,15 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     draw.set_defaults(run=_draw)
 
-    check = sub.add_parser(
+    check = _expression_command(
+        sub,
         "check",
-        help="compare an expression's gradients with finite differences",
-        description="Parse EXPR (never evaluated as Python) and run gradcheck at the point: "
-        "central differences against backpropagated gradients. Exit code 1 if they disagree.",
-        epilog=epilog,
+        "compare an expression's gradients with finite differences",
+        "Parse EXPR (never evaluated as Python) and run gradcheck at the point: central "
+        "differences against backpropagated gradients. Exit code 1 if they disagree.",
     )
-    check.add_argument("expression", metavar="EXPR", help=_EXPRESSION_HELP)
-    check.add_argument("--at", action="append", metavar="x=1.5,y=-2", help=_AT_HELP)
     check.add_argument("--atol", type=_finite, default=1e-5, help="absolute tolerance (1e-5)")
     check.add_argument("--rtol", type=_finite, default=1e-3, help="relative tolerance (1e-3)")
     check.add_argument(

@@ -82,6 +82,20 @@ def _noisy(
     return _shuffled(rng, X, y) if shuffle else Dataset(X, y)
 
 
+def _circle(t: FloatArray) -> FloatArray:
+    """The points ``(cos t, sin t)`` of the unit circle, one row per angle."""
+    return np.stack([np.cos(t), np.sin(t)], axis=1)
+
+
+def _two_classes(
+    rng: np.random.Generator, first: FloatArray, second: FloatArray, sd: float, shuffle: bool
+) -> Dataset:
+    """``first``'s points labelled 0, then ``second``'s labelled 1; jittered and shuffled."""
+    X = np.concatenate([first, second])
+    y = np.concatenate([np.zeros(len(first), np.int64), np.ones(len(second), np.int64)])
+    return _noisy(rng, X, y, sd, shuffle)
+
+
 def make_moons(
     n: int = 100,
     noise: float = 0.1,
@@ -112,14 +126,8 @@ def make_moons(
     n_up = n - n // 2
     t_up = np.linspace(0.0, math.pi, n_up)
     t_low = np.linspace(0.0, math.pi, n // 2)
-    X = np.concatenate(
-        [
-            np.stack([np.cos(t_up), np.sin(t_up)], axis=1),
-            np.stack([1.0 - np.cos(t_low), 0.5 - np.sin(t_low)], axis=1),
-        ]
-    )
-    y = np.concatenate([np.zeros(n_up, np.int64), np.ones(n // 2, np.int64)])
-    return _noisy(rng, X, y, sd, shuffle)
+    lower = np.array([1.0, 0.5]) - _circle(t_low)
+    return _two_classes(rng, _circle(t_up), lower, sd, shuffle)
 
 
 def make_circles(
@@ -156,14 +164,7 @@ def make_circles(
     # endpoint=False: 0 and 2π are the same point.
     t_out = np.linspace(0.0, 2.0 * math.pi, n_out, endpoint=False)
     t_in = np.linspace(0.0, 2.0 * math.pi, n // 2, endpoint=False)
-    X = np.concatenate(
-        [
-            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
-            float(factor) * np.stack([np.cos(t_in), np.sin(t_in)], axis=1),
-        ]
-    )
-    y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n // 2, np.int64)])
-    return _noisy(rng, X, y, sd, shuffle)
+    return _two_classes(rng, _circle(t_out), float(factor) * _circle(t_in), sd, shuffle)
 
 
 def make_spirals(

@@ -1,25 +1,37 @@
-"""DOT text for the two kinds of picture: a graph view and a network view.
+"""DOT text of the graph view: every value a box, every edge labelled with its local partial.
 
 :func:`graph_dot` writes a :class:`~micrograd_x.view.View` (values with their data and grad,
-every edge labelled with its local partial, highlighted paths) and :func:`network_dot` a
-:class:`~micrograd_x.network.NetworkView` (columns of units at fixed positions, one straight
-line per weight). Every piece of user text passes through :func:`~micrograd_x._text.escape`
-and every number through :func:`~micrograd_x._text.fmt`; ids are generated and attributes come
-in a fixed order, so the text is deterministic and golden-testable. Text colours keep a contrast
-of at least 4.5:1 with their background (WCAG AA), faded parts included. Imports
-:mod:`micrograd_x.graph`, :mod:`micrograd_x.view`, :mod:`micrograd_x.network`,
-:mod:`micrograd_x._text` and the standard library; never graphviz.
+every edge labelled with its local partial, highlighted paths, module scopes as boxes). Every
+piece of user text passes through :func:`~micrograd_x._text.escape` and every number through
+:func:`~micrograd_x._text.fmt`; ids are generated and attributes come in a fixed order, so the
+text is deterministic and golden-testable. The palette and the caption are shared with the
+network view (:mod:`micrograd_x.dot_palette`); :func:`~micrograd_x.network_dot.network_dot` and
+the palette's colours are re-exported here. Imports :mod:`micrograd_x.graph`,
+:mod:`micrograd_x.view`, :mod:`micrograd_x.network`, :mod:`micrograd_x.network_dot`,
+:mod:`micrograd_x.dot_palette`, :mod:`micrograd_x._text` and the standard library; never graphviz.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from micrograd_x._text import escape, fmt
+from micrograd_x.dot_palette import (
+    BORDER,
+    EDGE,
+    FADED_INK,
+    FADED_LINE,
+    INK,
+    NEGATIVE,
+    PATH_COLOURS,
+    POSITIVE,
+    caption_label,
+    quoted,
+)
 from micrograd_x.graph import Graph, Node
-from micrograd_x.network import Connection, NetworkView, Unit, natural_key, penalty_name
+from micrograd_x.network import natural_key, penalty_name
+from micrograd_x.network_dot import network_dot
 from micrograd_x.view import Item, Link, View
 
 __all__ = [
@@ -34,28 +46,13 @@ __all__ = [
     "op_text",
 ]
 
-# Colours: parameters light blue, the output light green (torchviz's conventions); gradients on
-# the purple-orange diverging scale (colour-blind safe); highlighted paths in the Okabe-Ito
-# colours (colour-blind safe), vermillion first.
+# Box headers: parameters light blue, the output light green (torchviz's conventions).
 _HEADER = {
     "parameter": "#cfe2f3",
     "input": "#e8e8e8",
     "operation": "#ffffff",
     "output": "#d9ead3",
 }
-NEGATIVE = ("#d8daeb", "#b2abd2", "#5e3c99")
-"""Light to dark purple: negative gradients."""
-POSITIVE = ("#fee0b6", "#fdb863", "#e08214")
-"""Light to dark orange: positive gradients."""
-PATH_COLOURS = ("#d55e00", "#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")
-"""One colour per highlighted path (Okabe-Ito)."""
-INK = "#222222"
-"""Text."""
-FADED_INK = "#6e6e6e"
-"""Text of faded parts: 5.1:1 on white."""
-_FADED_LINE = "#c4c4c4"
-_EDGE = "#555555"
-_BORDER = "#444444"
 _ROLE_WORDS = {
     "parameter": "parameter",
     "input": "input",
@@ -81,11 +78,6 @@ class DotStyle:
     label_limit: int = 24
     colour_flow: bool = False
     direction: str = "TB"
-
-
-def _q(text: str, limit: int | None = None) -> str:
-    """A double-quoted DOT string of escaped user text."""
-    return f'"{escape(text, "string", limit)}"'
 
 
 def op_text(n: Node) -> str:
@@ -138,7 +130,7 @@ def _node_stmt(
     """
     d = style.digits
     name = escape(n.name, "html", style.label_limit)
-    border = on or (_FADED_LINE if faded else _BORDER)
+    border = on or (FADED_LINE if faded else BORDER)
     width = "2" if on else "0"
 
     def ink(text: str, colour: str | None = None) -> str:
@@ -150,7 +142,7 @@ def _node_stmt(
             f'{n.id} [id={n.id}, label=<<TABLE BORDER="{width}" CELLBORDER="1" '
             f'CELLSPACING="0" CELLPADDING="2" COLOR="{border}"><TR><TD>'
             f'<FONT POINT-SIZE="9">{ink(name, "#555555")}</FONT></TD></TR></TABLE>>, '
-            f"tooltip={_q(_node_tooltip(n))}]"
+            f"tooltip={quoted(_node_tooltip(n))}]"
         )
     # The header is one bold run ("n = tanh"), the role word in a cell of its own: a space
     # between two text runs relies on the viewer's font being as wide as Graphviz measured.
@@ -177,13 +169,13 @@ def _node_stmt(
         f"<TR><TD>{ink(f'data {fmt(n.data, d)}')}</TD>"
         f'<TD BGCOLOR="{grad_bg}">{grad_text}</TD></TR></TABLE>>'
     )
-    return f"{n.id} [id={n.id}, label={label}, tooltip={_q(_node_tooltip(n))}]"
+    return f"{n.id} [id={n.id}, label={label}, tooltip={quoted(_node_tooltip(n))}]"
 
 
 def _box_stmt(item: Item, graph: Graph, style: DotStyle, on: str | None, faded: bool) -> str:
     """The DOT statement of a box standing for many values."""
     members = [graph.nodes[i] for i in item.members]
-    colour = on or (_FADED_LINE if faded else _BORDER)
+    colour = on or (FADED_LINE if faded else BORDER)
     params = [m for m in members if m.role == "parameter"]
     if item.kind == "group":
         scope = item.scope or ""
@@ -221,7 +213,7 @@ def _box_stmt(item: Item, graph: Graph, style: DotStyle, on: str | None, faded: 
         body = f'<FONT COLOR="{FADED_INK}">{body}</FONT>'
     dashed = ",dashed" if item.kind == "hidden" else ""
     return (
-        f"{item.id} [id={item.id}, label=<{body}>, tooltip={_q(tooltip)}, shape=box, "
+        f"{item.id} [id={item.id}, label=<{body}>, tooltip={quoted(tooltip)}, shape=box, "
         f'style="rounded,filled{dashed}", fillcolor="#f4f4f4", color="{colour}", '
         f'margin="0.12,0.06"{", penwidth=2" if on else ""}]'
     )
@@ -263,37 +255,17 @@ def _link_stmt(
     else:
         # No label: a count on each of the many links between boxes would only widen the picture.
         tip = f"{len(link.edges)} edges; total |{flowing}| flowing: {link.flow!r}"
-    attrs.append(f"tooltip={_q(tip)}")
+    attrs.append(f"tooltip={quoted(tip)}")
     rel = link.flow / flow_scale if flow_scale else 0.0
     attrs.append(f'penwidth="{0.8 + 3.2 * rel**0.5:.2f}"')
     if link.flow == 0:
         attrs.append("style=dashed")
     if colours is not None:
-        attrs.append(f'color="{":".join(colours) if colours else _FADED_LINE}"')
+        attrs.append(f'color="{":".join(colours) if colours else FADED_LINE}"')
     elif style.colour_flow and link.flow:
-        colour = POSITIVE[2] if link.net > 0 else NEGATIVE[2] if link.net < 0 else _EDGE
+        colour = POSITIVE[2] if link.net > 0 else NEGATIVE[2] if link.net < 0 else EDGE
         attrs.append(f'color="{colour}"')
     return f"{link.source} -> {link.destination} [{', '.join(attrs)}]"
-
-
-def _caption_label(caption: Sequence[str], swatches: Sequence[str | None]) -> str:
-    """An HTML caption, one line each; a line with a swatch colour starts with a ■ in it.
-
-    With swatches the caption is a table, the ■ in a cell of its own: a space between text
-    runs would depend on the viewer's font being as wide as Graphviz measured it.
-    """
-    if not any(swatches):
-        return '<BR ALIGN="LEFT"/>'.join(escape(t, "html") for t in caption) + '<BR ALIGN="LEFT"/>'
-    rows = []
-    for k, text in enumerate(caption):
-        colour = swatches[k] if k < len(swatches) else None
-        mark = f'<FONT COLOR="{colour}">■</FONT>' if colour else ""
-        rows.append(f'<TR><TD>{mark}</TD><TD ALIGN="LEFT">{escape(text, "html")}</TD></TR>')
-    return (
-        '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-        + "".join(rows)
-        + "</TABLE>"
-    )
 
 
 def graph_dot(
@@ -336,7 +308,7 @@ def graph_dot(
         default=0.0,
     )
     flow_scale = max((link.flow for link in view.links), default=0.0)
-    label = _caption_label(caption, swatches)
+    label = caption_label(caption, swatches)
     out = [
         "digraph micrograd_x {",
         f'  graph [rankdir={style.direction}, nodesep="0.3", ranksep="0.45", '
@@ -344,7 +316,7 @@ def graph_dot(
         + (f", label=<{label}>" if caption else "")
         + "]",
         '  node [shape=plain, fontname="Helvetica", fontsize="11"]',
-        f'  edge [fontname="Helvetica", fontsize="9", arrowsize="0.6", color="{_EDGE}", '
+        f'  edge [fontname="Helvetica", fontsize="9", arrowsize="0.6", color="{EDGE}", '
         f'fontcolor="{INK}"]',
     ]
 
@@ -396,7 +368,7 @@ def graph_dot(
             n_clusters += 1
             out.append(
                 f"{indent}  graph [label=<{escape(scope.rsplit('.', 1)[-1], 'html', 40)}>, "
-                f'tooltip={_q(scope)}, style="rounded,dashed", color="#9a9a9a", '
+                f'tooltip={quoted(scope)}, style="rounded,dashed", color="#9a9a9a", '
                 f'fontcolor="#555555", fontsize="10"]'
             )
             stack.append((tree[entry], 0, indent + "  "))
@@ -437,160 +409,3 @@ def _entry_order(entry: Item | tuple[str, ...]) -> tuple[int, object]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The network view: positions are computed here and pinned (Graphviz's neato keeps them), so
-# columns are straight, units stay in index order and every weight is one straight line.
-
-_COLUMN_GAP = 2.3
-"""Inches between column centres."""
-_ROW_GAP = 0.6
-"""Inches between unit centres in a column."""
-_MIN_WIDTH = 0.5
-_MAX_WIDTH = 4.5
-_DECADES = 4
-"""Edge widths span this many powers of ten below the largest gradient (log scale)."""
-
-
-def _width(magnitude: float, top: float) -> float:
-    """An edge width on a log scale: the largest gradient gets the widest line."""
-    if top <= 0 or magnitude <= 0:
-        return _MIN_WIDTH
-    r = math.log10(magnitude / top) / _DECADES + 1
-    return _MIN_WIDTH + (_MAX_WIDTH - _MIN_WIDTH) * min(max(r, 0.0), 1.0)
-
-
-def _unit_label(u: Unit, digits: int, samples: int) -> tuple[str, str, str]:
-    """(HTML label, tooltip, style attributes) of a unit."""
-    name = escape(u.name, "html", 20)
-    if u.kind == "input":
-        return f"<B>{name}</B>", f"input {u.name}", 'style="rounded,filled", fillcolor="#e8e8e8"'
-    if u.kind in ("loss", "penalty"):
-        value = fmt(u.value or 0.0, digits)
-        tip = f"{u.name} = {u.value!r}: {len(u.members)} values"
-        if u.kind == "penalty":
-            body = f"<B>{name}</B><BR/>= {value}"
-            tip += " (the terms on the parameters, folded into one box)"
-            return body, tip, 'style="rounded,filled", fillcolor="#f4f4f4"'
-        body = f"<B>{name}</B><BR/>= {value}"
-        if samples > 1:
-            body += f'<BR/><FONT POINT-SIZE="10">{samples} samples</FONT>'
-        return body, tip, 'style="rounded,filled", fillcolor="#d9ead3"'
-    act = escape(u.activation or "", "html")
-    tip = f"{u.scope}: {u.activation}, mean |∂L/∂w| = {u.mean_grad!r}"
-    if u.bias_grad is not None:
-        tip += f", ∂L/∂b = {u.bias_grad!r}"
-    if u.dead:
-        body = (
-            f'<FONT COLOR="{FADED_INK}"><B>{name}</B><BR/>'
-            f'<FONT POINT-SIZE="10">{act} · dead: no gradient</FONT></FONT>'
-        )
-        return (
-            body,
-            tip + " (dead: no gradient for any sample)",
-            f'style="rounded,dashed,filled", fillcolor="#ffffff", color="{FADED_INK}", '
-            'penwidth="1.5"',
-        )
-    body = f'<B>{name}</B><BR/><FONT POINT-SIZE="10">{act} · |∂L/∂w| {fmt(u.mean_grad, 2)}</FONT>'
-    return body, tip, 'style="rounded,filled", fillcolor="#f4f4f4"'
-
-
-def _connection_stmt(c: Connection, top: float, units: Mapping[str, Unit], samples: int) -> str:
-    head, tail = units[c.source], units[c.destination]
-    src, dst = head.scope or head.name, tail.scope or tail.name
-    if head.kind == "penalty":
-        # d(loss)/d(penalty) is 1: a plain line, outside the scale of the weights.
-        tip = f"{src} → {dst}: ∂L/∂({src}) = {c.grad!r}"
-        return f'{c.source} -> {c.destination} [penwidth="1.5", tooltip={_q(tip)}]'
-    if c.kind == "weight":
-        w = f"w = {c.weight!r}, " if c.weight is not None else ""
-        tip = f"{src} → {dst}: {w}∂L/∂w = {c.grad!r}"
-    else:
-        tip = f"{src} → {dst}: Σ|∂L/∂out| over {samples} samples = {c.magnitude!r}"
-    attrs = [f'penwidth="{_width(c.magnitude, top):.2f}"', f"tooltip={_q(tip)}"]
-    if c.kind == "loss" and c.magnitude:
-        # Σ over samples of |∂L/∂output|: a magnitude, drawn without a sign colour.
-        attrs.append(f'color="{_EDGE}"')
-        return f"{c.source} -> {c.destination} [{', '.join(attrs)}]"
-    if c.magnitude == 0:
-        # No gradient: a faint dotted line (text contrast rules do not apply to it).
-        attrs.append(f'style=dotted, color="{_FADED_LINE}"')
-    else:
-        colour = POSITIVE[2] if c.grad > 0 else NEGATIVE[2] if c.grad < 0 else _EDGE
-        # Translucent lines: where many cross, the strong ones still show through.
-        attrs.append(f'color="{colour}b0"')
-    return f"{c.source} -> {c.destination} [{', '.join(attrs)}]"
-
-
-def network_dot(view: NetworkView, caption: Sequence[str], digits: int = 4) -> str:
-    """The DOT text of a network view (laid out by Graphviz's ``neato`` at pinned positions).
-
-    Args:
-        view: The columns, units and connections.
-        caption: The lines under the picture.
-        digits: Significant digits of the numbers shown.
-
-    Returns:
-        The DOT text.
-    """
-    tallest = max((len(c.units) for c in view.columns), default=1)
-    top_y = (tallest - 1) / 2 * _ROW_GAP
-    out = [
-        "digraph micrograd_x_network {",
-        '  graph [layout=neato, splines=false, outputorder=edgesfirst, fontname="Helvetica", '
-        'fontsize="12", labelloc=b, labeljust=l, pad="0.2"'
-        + (f", label=<{_caption_label(caption, ())}>" if caption else "")
-        + "]",
-        '  node [shape=box, fontname="Helvetica", fontsize="12", margin="0.08,0.03", '
-        f'color="{_BORDER}", pin=true]',
-        "  edge [arrowhead=none]",
-    ]
-    units = {u.id: u for u in view.units}
-    last_layer = max(
-        (k for k, c in enumerate(view.columns) if c.units and c.units[0].kind == "neuron"),
-        default=-1,
-    )
-    for col, column in enumerate(view.columns):
-        x = col * _COLUMN_GAP
-        title = escape(column.title, "html", 24)
-        n = len(column.units)
-        count = ""
-        if column.units and column.units[0].kind == "neuron":
-            count = f"<BR/>{n} neuron{'s' if n != 1 else ''}"
-            if col == last_layer:
-                count += " (output)"
-        out.append(
-            f"  t{col} [id=t{col}, shape=plain, label=<<B>{title}</B>{count}>, "
-            f'pos="{x:.2f},{top_y + 0.75:.2f}!"]'
-        )
-        for k, u in enumerate(column.units):
-            y = (n - 1) / 2 * _ROW_GAP - k * _ROW_GAP
-            if u.kind == "penalty":
-                y = -1.5 * _ROW_GAP
-            label, tip, attrs = _unit_label(u, digits, view.samples)
-            out.append(
-                f"  {u.id} [id={u.id}, label=<{label}>, tooltip={_q(tip)}, {attrs}, "
-                f'pos="{x:.2f},{y:.2f}!"]'
-            )
-    # The scale is set by the weights; a connection into the loss wider than all gets the top.
-    top = max((c.magnitude for c in view.connections if c.kind == "weight"), default=0.0)
-    # Thin lines first, so the strong ones are drawn on top.
-    for c in sorted(view.connections, key=lambda c: c.magnitude):
-        out.append("  " + _connection_stmt(c, top, units, view.samples))
-    # The legend: three line widths on the log scale, under the first columns.
-    if top > 0:
-        y = -top_y - 0.9
-        out.append(
-            f'  k0 [id=legend, shape=plain, label="line width: |∂L/∂w| (log scale)", '
-            f'pos="{0.9:.2f},{y:.2f}!"]'
-        )
-        for j, m in enumerate((top / 10**_DECADES, top / 10 ** (_DECADES / 2), top)):
-            x0 = 2.6 + j * 1.9
-            out.append(f'  k{j + 1}a [shape=point, width=0, style=invis, pos="{x0:.2f},{y:.2f}!"]')
-            out.append(
-                f'  k{j + 1}b [shape=plain, label="{fmt(m, 2)}", pos="{x0 + 0.95:.2f},{y:.2f}!"]'
-            )
-            out.append(
-                f'  k{j + 1}a -> k{j + 1}b [penwidth="{_width(m, top):.2f}", color="{_EDGE}", '
-                "headclip=true]"
-            )
-    out.append("}")
-    return "\n".join(out) + "\n"

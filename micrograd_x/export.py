@@ -105,27 +105,31 @@ def _activation_name(module: tnn.Module, where: str) -> str:
     kind = type(module)
     if kind in simple:
         return simple[kind]
-    if isinstance(module, tnn.LeakyReLU):
-        if module.negative_slope != 0.01:
-            raise ValueError(
-                f"from_torch: {where} LeakyReLU(negative_slope={module.negative_slope!r}) is not "
-                "supported: MLP's leaky_relu has the slope 0.01"
-            )
-        return "leaky_relu"
-    if isinstance(module, tnn.ELU):
-        if module.alpha != 1.0:
-            raise ValueError(
-                f"from_torch: {where} ELU(alpha={module.alpha!r}) is not supported: MLP's elu "
-                "has alpha 1.0"
-            )
-        return "elu"
-    if isinstance(module, tnn.GELU):
-        if module.approximate != "none":
-            raise ValueError(
-                f"from_torch: {where} GELU(approximate={module.approximate!r}) is not "
-                "supported: MLP's gelu is the exact (erf) form, GELU(approximate='none')"
-            )
-        return "gelu"
+    # An activation with a parameter: (the attribute, the value ours has, our name, what ours is).
+    fixed: dict[type[tnn.Module], tuple[str, object, str, str]] = {
+        tnn.LeakyReLU: (
+            "negative_slope",
+            0.01,
+            "leaky_relu",
+            "MLP's leaky_relu has the slope 0.01",
+        ),
+        tnn.ELU: ("alpha", 1.0, "elu", "MLP's elu has alpha 1.0"),
+        tnn.GELU: (
+            "approximate",
+            "none",
+            "gelu",
+            "MLP's gelu is the exact (erf) form, GELU(approximate='none')",
+        ),
+    }
+    for cls, (attribute, ours, name, why) in fixed.items():
+        if isinstance(module, cls):
+            got = getattr(module, attribute)
+            if got != ours:
+                raise ValueError(
+                    f"from_torch: {where} {cls.__name__}({attribute}={got!r}) is not supported: "
+                    f"{why}"
+                )
+            return name
     if isinstance(module, tnn.Softplus):
         if module.beta != 1.0 or module.threshold < 20.0:
             raise ValueError(

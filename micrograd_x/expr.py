@@ -28,7 +28,7 @@ and chain-rule tables name it as the expression does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from micrograd_x import ops
@@ -397,10 +397,22 @@ class _Parser:
     def label(self, start: int) -> str:
         return _source_label(self.text[start : self.end()])
 
+    def take(self) -> _Token:
+        """The current token; move past it."""
+        t = self.tok
+        self.i += 1
+        return t
+
     def enter(self, pos: int) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.error(f"the expression nests more than {MAX_DEPTH} levels deep", pos)
+
+    def nested(self, pos: int, parse: Callable[[], None]) -> None:
+        """Run ``parse`` one nesting level deeper (the level opened at column ``pos``)."""
+        self.enter(pos)
+        parse()
+        self.depth -= 1
 
     # -- grammar --------------------------------------------------------------------------------
 
@@ -421,30 +433,24 @@ class _Parser:
         return f"unexpected {_describe(t)}"
 
     def expr(self) -> None:
-        start = self.tok.pos
-        self.term()
-        while self.is_op("+", "-"):
-            t = self.tok
-            self.i += 1
-            self.term()
-            self.code.append(_Instr("bin", t.pos, name=_BINARY[t.text], label=self.label(start)))
+        self.left_associative(("+", "-"), self.term)
 
     def term(self) -> None:
+        self.left_associative(("*", "/"), self.unary)
+
+    def left_associative(self, symbols: tuple[str, ...], operand: Callable[[], None]) -> None:
+        """``operand (symbol operand)*``, each operator applied to everything on its left."""
         start = self.tok.pos
-        self.unary()
-        while self.is_op("*", "/"):
-            t = self.tok
-            self.i += 1
-            self.unary()
+        operand()
+        while self.is_op(*symbols):
+            t = self.take()
+            operand()
             self.code.append(_Instr("bin", t.pos, name=_BINARY[t.text], label=self.label(start)))
 
     def unary(self) -> None:
         if self.is_op("-", "+"):
-            t = self.tok
-            self.i += 1
-            self.enter(t.pos)
-            self.unary()
-            self.depth -= 1
+            t = self.take()
+            self.nested(t.pos, self.unary)
             if t.text == "-":
                 self.code.append(_Instr("neg", t.pos, label=self.label(t.pos)))
         else:
@@ -454,11 +460,8 @@ class _Parser:
         start = self.tok.pos
         self.primary()
         if self.is_op("**", "^"):
-            t = self.tok
-            self.i += 1
-            self.enter(t.pos)
-            self.unary()
-            self.depth -= 1
+            t = self.take()
+            self.nested(t.pos, self.unary)
             self.code.append(_Instr("bin", t.pos, name="pow", label=self.label(start)))
 
     def primary(self) -> None:
@@ -477,9 +480,7 @@ class _Parser:
                 self.code.append(_Instr("var", t.pos, name=t.text))
         elif self.is_op("("):
             self.i += 1
-            self.enter(t.pos)
-            self.expr()
-            self.depth -= 1
+            self.nested(t.pos, self.expr)
             if not self.is_op(")"):
                 raise self.error(f"expected ')' to close the '(' at column {t.pos + 1}")
             self.i += 1

@@ -2,29 +2,42 @@
 
 A neuron is the seed lesson's unit: weighted inputs plus a bias (one ``dot`` node) through an
 activation. Every module builds its parameters and its forward nodes inside its name scope, so
-diagrams can group them (``mlp.layer1.neuron3``). No derivative is declared here.
+diagrams can group them (``mlp.layer1.neuron3``). No derivative is declared here. A module's
+architecture is data (:meth:`Module.config`); :func:`from_config` builds a module from it.
 
 Defaults, as micrograd: a ``Neuron`` or ``Layer`` is relu unless told otherwise (micrograd's
 ``nonlin=True``); an ``MLP`` has relu hidden layers and a linear output layer. micrograd's
 ``nonlin=`` keyword is accepted (``nonlin=False`` is linear). With no ``seed`` the weights come from
 Python's ``random`` (``random.seed`` reproduces a model, two unseeded models differ); an explicit
 seed gives the same model every time (see :mod:`micrograd_x.init`).
-Imports: the standard library, :mod:`micrograd_x.engine` and :mod:`micrograd_x.init`.
+
+The base class ``Module`` lives in :mod:`micrograd_x.module`, the activation table in
+:mod:`micrograd_x.activations` and ``from_config`` in :mod:`micrograd_x.architecture`; their
+public names are re-exported here (``micrograd_x.nn.Module``, ``micrograd_x.nn.ACTIVATIONS``).
+Imports: the standard library, :mod:`micrograd_x.engine`, :mod:`micrograd_x.init`,
+:mod:`micrograd_x.activations`, :mod:`micrograd_x.architecture` and :mod:`micrograd_x.module`.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-import numbers
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence, Set
-from typing import Any, TypeAlias
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from micrograd_x import init as initializers
 from micrograd_x._checks import integer
-from micrograd_x.engine import Parameter, Value, dot, name_scope, zero_grad
+from micrograd_x.activations import (
+    ACTIVATIONS,
+    DEFAULT_ACTIVATION,
+    RELU_LIKE,
+    Activation,
+    activation_name,
+    portable_activation,
+    resolve_activation,
+)
+from micrograd_x.architecture import MAX_CONFIG_PARAMETERS, from_config, parameter_count
+from micrograd_x.engine import Parameter, Value, dot, name_scope
 from micrograd_x.init import Initializer, Sampler, SeedLike
+from micrograd_x.module import Module
 
 __all__ = [
     "ACTIVATIONS",
@@ -40,25 +53,6 @@ __all__ = [
     "parameter_count",
     "resolve_activation",
 ]
-
-Activation: TypeAlias = str | Callable[[Value], Value] | None
-"""An activation given by name (see :data:`ACTIVATIONS`), as a function, or ``None`` (linear)."""
-
-ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,
-    "elu": Value.elu,
-    "gelu": Value.gelu,
-    "silu": Value.silu,
-    "softplus": Value.softplus,
-    "linear": None,
-}
-"""Activations by name; ``"linear"`` (or ``None``) adds no node."""
-
-DEFAULT_ACTIVATION = "relu"
-"""The activation of a ``Neuron``, a ``Layer`` and an MLP's hidden layers when none is given."""
 
 
 class _Default(str):
@@ -91,46 +85,6 @@ def _choose_activation(module: str, activation: Activation, nonlin: object) -> A
     return DEFAULT_ACTIVATION if nonlin else None
 
 
-# Activations for which He initialization is the right default; the others get the seed's Xavier.
-_RELU_LIKE = frozenset({"relu", "leaky_relu", "elu", "gelu", "silu", "softplus"})
-
-
-def resolve_activation(activation: Activation) -> tuple[str, Callable[[Value], Value] | None]:
-    """Return ``(name, function)`` for an activation given by name, as a function, or ``None``.
-
-    Args:
-        activation: A name from :data:`ACTIVATIONS`, ``None`` (linear) or a function of a Value.
-
-    Returns:
-        The activation's name and its function (``None`` for linear).
-
-    Raises:
-        ValueError: If the name is unknown.
-        TypeError: If ``activation`` is neither a name, ``None`` nor callable.
-    """
-    if activation is None:
-        return "linear", None
-    if isinstance(activation, str):
-        try:
-            return activation, ACTIVATIONS[activation]
-        except KeyError:
-            raise ValueError(
-                f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)} "
-                "(or None, or a function of a Value)"
-            ) from None
-    if callable(activation):
-        return getattr(activation, "__name__", "custom"), activation
-    raise TypeError(
-        f"activation must be a name, None or a function, got {type(activation).__name__} "
-        f"{activation!r}"
-    )
-
-
-def activation_name(activation: Activation) -> str:
-    """The name of an activation (``"linear"`` for ``None``)."""
-    return resolve_activation(activation)[0]
-
-
 def _check_size(module: str, what: str, n: object) -> int:
     return integer(f"{module}: {what}", n, low=1)
 
@@ -147,207 +101,8 @@ def _weight_init(
     init: str | float | Initializer | Callable[..., list[float]], act: str
 ) -> Initializer:
     if init == "auto":
-        return initializers.he_uniform if act in _RELU_LIKE else initializers.xavier
+        return initializers.he_uniform if act in RELU_LIKE else initializers.xavier
     return initializers.get(init)
-
-
-class Module(ABC):
-    """Base class of every model part: parameters, named parameters and zeroing gradients.
-
-    Attributes:
-        name: The module's name; its nodes are built in ``name_scope(name)``.
-    """
-
-    name: str
-
-    # -- structure ----------------------------------------------------------------------------
-
-    def children(self) -> Sequence[Module]:
-        """The sub-modules, in order."""
-        return ()
-
-    def own_parameters(self) -> list[tuple[str, Parameter]]:
-        """The parameters that belong to this module itself (not to a child), with names."""
-        return []
-
-    def named_parameters(self, prefix: str = "") -> list[tuple[str, Parameter]]:
-        """Every parameter with its dotted name relative to this module (``layer1.neuron2.w1``).
-
-        Args:
-            prefix: Prepended to each name.
-
-        Returns:
-            ``(name, parameter)`` pairs in a fixed order.
-        """
-        out = [(prefix + key, p) for key, p in self.own_parameters()]
-        for child in self.children():
-            out += child.named_parameters(f"{prefix}{child.name}.")
-        return out
-
-    def parameters(self) -> list[Parameter]:
-        """Every parameter, in the order of :meth:`named_parameters`."""
-        return [p for _, p in self.named_parameters()]
-
-    def num_parameters(self) -> int:
-        """How many scalar parameters the module has."""
-        return len(self.named_parameters())
-
-    def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0 (call between training steps)."""
-        zero_grad(self.parameters())
-
-    def has_static_graph(self) -> bool:
-        """Whether the forward pass builds the same graph whatever the values.
-
-        True for this package's :class:`Neuron`, :class:`Layer` and :class:`MLP` with named
-        activations (their code never looks at a value; every named activation is one op), so
-        training may capture the graph once and replay it. False for anything else, including
-        subclasses (their forward pass might branch on ``.data``) and custom activation
-        functions, unless a subclass overrides this to promise it.
-        """
-        return False
-
-    # -- calling ------------------------------------------------------------------------------
-
-    @property
-    @abstractmethod
-    def nin(self) -> int:
-        """The number of inputs."""
-
-    @property
-    @abstractmethod
-    def nout(self) -> int:
-        """The number of outputs."""
-
-    def forward(self, x: Sequence[Value | float] | Value | float) -> list[Value]:
-        """Validate the inputs, run the module and return its outputs as a list.
-
-        Args:
-            x: ``nin`` numbers or Values (a single one when ``nin`` is 1).
-
-        Returns:
-            The ``nout`` output nodes.
-
-        Raises:
-            ValueError: If the number of inputs is wrong or an input is not finite.
-            TypeError: If an input is not a number or a Value.
-        """
-        return self._forward_batch([self._inputs(x)])[0]
-
-    def forward_batch(
-        self, rows: Iterable[Sequence[Value | float] | Value | float]
-    ) -> list[list[Value]]:
-        """Validate and run a batch of samples; one list of outputs per sample.
-
-        The same nodes as calling :meth:`forward` on each sample, built neuron by neuron (each
-        module's scope is entered once per batch rather than once per sample, which is faster).
-
-        Args:
-            rows: The samples, each ``nin`` numbers or Values.
-
-        Returns:
-            The outputs of each sample.
-
-        Raises:
-            ValueError: If a sample has the wrong number of inputs or a non-finite input.
-            TypeError: If an input is not a number or a Value.
-        """
-        return self._forward_batch([self._inputs(x) for x in rows])
-
-    @abstractmethod
-    def _forward_batch(self, batch: list[list[Value]]) -> list[list[Value]]:
-        """Run the module on validated samples."""
-
-    def _inputs(self, x: object) -> list[Value]:
-        """Check the inputs of a call and turn numbers into labelled input leaves."""
-        nin = self.nin
-        if isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool):
-            items: list[object] = [x]
-        elif isinstance(x, (str, bytes, Mapping, Set)) or not isinstance(x, Iterable):
-            raise TypeError(
-                f"{self._who()}: expected a sequence of {nin} input(s), got "
-                f"{type(x).__name__} {x!r}"
-            )
-        else:
-            items = list(x)
-        if len(items) != nin:
-            raise ValueError(
-                f"{self._who()}: expected {nin} input(s), got {len(items)}: {_short(items)}"
-            )
-        xs: list[Value] = []
-        for i, v in enumerate(items):
-            if isinstance(v, Value):
-                xs.append(v)
-            elif isinstance(v, numbers.Real) and not isinstance(v, bool):
-                try:
-                    f = float(v)
-                except OverflowError:  # an integer too large for a float
-                    f = math.inf
-                if not math.isfinite(f):
-                    raise ValueError(
-                        f"{self._who()}: input x{i + 1} is {f!r}; inputs must be finite"
-                    )
-                xs.append(Value(f, label=f"x{i + 1}"))
-            else:
-                raise TypeError(
-                    f"{self._who()}: input x{i + 1} must be a real number or a Value, got "
-                    f"{type(v).__name__} {v!r}"
-                )
-        return xs
-
-    def _who(self) -> str:
-        return f"{type(self).__name__} {self.name!r}"
-
-    def __getattr__(self, name: str) -> Any:
-        # Reached only when normal lookup fails: a micrograd or PyTorch name gets a pointer.
-        known = object.__dir__(self)
-        target, advice = _HINTS.get(name, (None, ""))
-        hint = advice if target is None or target in known else ""
-        if not hint and not name.startswith("__"):
-            import difflib
-
-            close = difflib.get_close_matches(name, [n for n in known if n[0] != "_"], n=1)
-            hint = close[0] if close else ""
-        more = f"; did you mean {hint}?" if hint else ""
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{more}")
-
-    # -- architecture -------------------------------------------------------------------------
-
-    @abstractmethod
-    def config(self) -> dict[str, Any]:
-        """The architecture as JSON-ready data, enough to rebuild the module.
-
-        Parameters are not included; :func:`from_config` rebuilds the module.
-
-        Raises:
-            ValueError: If an activation is a custom function (it has no portable name).
-        """
-
-
-_HINTS: dict[str, tuple[str | None, str]] = {
-    "nonlin": ("activation", "activation (micrograd's nonlin=True is 'relu', False 'linear')"),
-    "weight": ("w", "w (the weights, a list of Parameters)"),
-    "weights": ("w", "w (the weights, a list of Parameters)"),
-    "bias": ("b", "b (the bias Parameter; None without a bias)"),
-    "nouts": ("sizes", "sizes (the number of neurons of each layer)"),
-    "state_dict": (None, "micrograd_x.serialize.to_dict(model), or serialize.save(model, path)"),
-    "load_state_dict": (None, "micrograd_x.serialize.from_dict(data), or serialize.load(path)"),
-}
-"""micrograd and PyTorch names a module spells differently: (our attribute, advice)."""
-
-
-def _short(items: Sequence[object], limit: int = 6) -> str:
-    head = ", ".join(repr(v) for v in items[:limit])
-    return f"[{head}{', ...' if len(items) > limit else ''}]"
-
-
-def _portable(module: str, act_name: str) -> str | None:
-    if act_name not in ACTIVATIONS:
-        raise ValueError(
-            f"{module}: the custom activation {act_name!r} cannot be saved; "
-            f"use one of {', '.join(ACTIVATIONS)}"
-        )
-    return None if act_name == "linear" else act_name
 
 
 class Neuron(Module):
@@ -460,20 +215,11 @@ class Neuron(Module):
 
     def config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data (see :func:`from_config`)."""
-        return {
-            "type": "Neuron",
-            "nin": self.nin,
-            "activation": _portable(self._who(), self.activation),
-            "bias": self.b is not None,
-            "name": self.name,
-            "fused": self.fused,
-        }
+        activation = portable_activation(self._who(), self.activation)
+        return _architecture("Neuron", self, self, activation=activation)
 
     def __repr__(self) -> str:
-        return (
-            f"Neuron({self.name!r}: {self.nin} inputs, {self.activation}, "
-            f"{self.num_parameters()} parameters)"
-        )
+        return _described("Neuron", self, f"{self.nin} inputs, {self.activation}")
 
 
 class Layer(Module):
@@ -574,22 +320,11 @@ class Layer(Module):
 
     def config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data (see :func:`from_config`)."""
-        first = self.neurons[0]
-        return {
-            "type": "Layer",
-            "nin": self.nin,
-            "nout": self.nout,
-            "activation": _portable(self._who(), self.activation),
-            "bias": first.b is not None,
-            "name": self.name,
-            "fused": first.fused,
-        }
+        activation = portable_activation(self._who(), self.activation)
+        return _architecture("Layer", self, self.neurons[0], nout=self.nout, activation=activation)
 
     def __repr__(self) -> str:
-        return (
-            f"Layer({self.name!r}: {self.nin} → {self.nout}, {self.activation}, "
-            f"{self.num_parameters()} parameters)"
-        )
+        return _described("Layer", self, f"{self.nin} → {self.nout}, {self.activation}")
 
 
 class MLP(Module):
@@ -706,113 +441,40 @@ class MLP(Module):
 
     def config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data (see :func:`from_config`)."""
-        first = self.layers[0].neurons[0]
         hidden = [layer.activation for layer in self.layers[:-1]]
         if len(set(hidden)) > 1:  # pragma: no cover - the constructor gives one activation
             raise ValueError(f"{self._who()}: hidden layers have different activations")
-        return {
-            "type": "MLP",
-            "nin": self.nin,
-            "sizes": self.sizes,
-            "activation": _portable(self._who(), hidden[0]) if hidden else None,
-            "output_activation": _portable(self._who(), self.layers[-1].activation),
-            "bias": first.b is not None,
-            "name": self.name,
-            "fused": first.fused,
-        }
+        return _architecture(
+            "MLP",
+            self,
+            self.layers[0].neurons[0],
+            sizes=self.sizes,
+            activation=portable_activation(self._who(), hidden[0]) if hidden else None,
+            output_activation=portable_activation(self._who(), self.layers[-1].activation),
+        )
 
     def __repr__(self) -> str:
         dims = " → ".join(
             [str(self.nin)] + [f"{layer.nout} {layer.activation}" for layer in self.layers]
         )
-        return f"MLP({self.name!r}: {dims}, {self.num_parameters()} parameters)"
+        return _described("MLP", self, dims)
 
 
-MAX_CONFIG_PARAMETERS = 10_000_000
-"""The largest model :func:`from_config` builds: a guard against corrupt sizes in a saved file."""
+def _architecture(kind: str, module: Module, first: Neuron, **shape: Any) -> dict[str, Any]:
+    """A module's config: type, inputs, ``shape`` fields, then what its neurons share.
 
-
-def parameter_count(config: dict[str, Any]) -> int:
-    """The number of parameters a :meth:`Module.config` describes, computed without building it.
-
-    Args:
-        config: The architecture (as saved in a model file).
-
-    Returns:
-        The count, or 0 if a size is not a positive integer (the constructor then says which).
+    The shared fields (bias, fused) are read from the module's ``first`` neuron.
     """
-
-    def size(v: object) -> int:
-        return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0
-
-    widths = [size(config.get("nin"))]
-    kind = config.get("type")
-    if kind == "MLP" and isinstance(config.get("sizes"), list):
-        widths += [size(n) for n in config["sizes"]]
-    elif kind == "Layer":
-        widths.append(size(config.get("nout")))
-    elif kind == "Neuron":
-        widths.append(1)
-    if 0 in widths:
-        return 0
-    bias = 1 if config.get("bias", True) else 0
-    return sum((a + bias) * b for a, b in itertools.pairwise(widths))
+    return {
+        "type": kind,
+        "nin": module.nin,
+        **shape,
+        "bias": first.b is not None,
+        "name": module.name,
+        "fused": first.fused,
+    }
 
 
-def from_config(config: dict[str, Any], seed: SeedLike | Sampler = None) -> Module:
-    """Build a module from :meth:`Module.config` data (parameters freshly initialized).
-
-    Args:
-        config: The architecture.
-        seed: The seed for the fresh parameters (``None``: Python's global ``random``).
-
-    Returns:
-        The new module.
-
-    Raises:
-        TypeError: If ``config`` is not a dict.
-        ValueError: If the data does not describe a module.
-    """
-    if not isinstance(config, dict):
-        raise TypeError(f"from_config: expected a dict, got {type(config).__name__}")
-    kind = config.get("type")
-    count = parameter_count(config)
-    if count > MAX_CONFIG_PARAMETERS:
-        raise ValueError(
-            f"from_config: the {kind} architecture has {count:,} parameters, more than the "
-            f"{MAX_CONFIG_PARAMETERS:,} a scalar engine can reasonably build; is the file corrupt?"
-        )
-    common = {"bias": bool(config.get("bias", True)), "fused": bool(config.get("fused", True))}
-    try:
-        if kind == "MLP":
-            return MLP(
-                config["nin"],
-                config["sizes"],
-                config["activation"],
-                config["output_activation"],
-                seed=seed,
-                name=config.get("name", "mlp"),
-                **common,
-            )
-        if kind == "Layer":
-            return Layer(
-                config["nin"],
-                config["nout"],
-                config["activation"],
-                seed=seed,
-                name=config.get("name", "layer"),
-                **common,
-            )
-        if kind == "Neuron":
-            return Neuron(
-                config["nin"],
-                config["activation"],
-                seed=seed,
-                name=config.get("name", "neuron"),
-                **common,
-            )
-    except KeyError as e:
-        raise ValueError(f"from_config: the {kind} architecture lacks the field {e}") from None
-    except TypeError as e:
-        raise ValueError(f"from_config: invalid {kind} architecture: {e}") from None
-    raise ValueError(f"from_config: unknown module type {kind!r}; known: MLP, Layer, Neuron")
+def _described(kind: str, module: Module, shape: str) -> str:
+    """A module's repr: ``Kind('name': shape, N parameters)``."""
+    return f"{kind}({module.name!r}: {shape}, {module.num_parameters()} parameters)"

@@ -2,8 +2,9 @@
 
 :func:`draw` traces a graph (:mod:`micrograd_x.graph`), decides what to show — every value, one
 box per module scope, a part of the graph, or the network view of a graph built by ``nn``
-modules (:mod:`micrograd_x.view`, :mod:`micrograd_x.network`, pure data) — writes the DOT text
-(:mod:`micrograd_x.dot_text`) and returns a :class:`~micrograd_x.drawing.Drawing`, which runs
+modules (:mod:`micrograd_x.view`, :mod:`micrograd_x.network`, pure data) — and what to highlight
+and caption (:mod:`micrograd_x.captions`), writes the DOT text (:mod:`micrograd_x.dot_text`,
+:mod:`micrograd_x.network_dot`) and returns a :class:`~micrograd_x.drawing.Drawing`, which runs
 Graphviz (:mod:`micrograd_x.layout`) when displayed or saved. The pipeline runs one way. Large
 graphs are counted before any DOT is built, so a refusal is immediate.
 Run ``python -m micrograd_x.render`` to draw the classic neuron.
@@ -19,11 +20,11 @@ from typing import Literal
 
 from micrograd_x._checks import integer
 from micrograd_x._text import fmt, one_line
+from micrograd_x.captions import chain_caption, forward_sweep, network_caption, path_colours
 from micrograd_x.chainrule import Explanation, explain_graph
-from micrograd_x.dot_text import PATH_COLOURS, DotStyle, graph_dot, network_dot
+from micrograd_x.dot_text import DotStyle, graph_dot
 from micrograd_x.drawing import Drawing
 from micrograd_x.engine import Parameter, Value
-from micrograd_x.forward import push_tangents
 from micrograd_x.graph import Graph, walk
 from micrograd_x.layout import (
     INSTALL_HINT,
@@ -33,6 +34,7 @@ from micrograd_x.layout import (
     LayoutTimeoutError,
 )
 from micrograd_x.network import NetworkView, network_view
+from micrograd_x.network_dot import network_dot
 from micrograd_x.view import (
     Collapse,
     choose_view,
@@ -76,8 +78,6 @@ _OPTIONS = (
     "timeout",
     "jupyter_format",
 )
-_MAX_PATH_COLOURS = len(PATH_COLOURS)
-"""Up to this many paths each get a colour and a caption line; more share one colour."""
 
 
 def _check_int(name: str, value: object, low: int) -> int:
@@ -330,14 +330,14 @@ def draw(
         else:
             explanation = explain_graph(graph, node, stored, max_paths=16)
             chain = graph.descendants(node)
-            node_colours, edge_colours = _path_colours(graph, explanation, chain)
-            lines, marks = _chain_caption(explanation, digits, label_limit)
+            node_colours, edge_colours = path_colours(graph, explanation, chain)
+            lines, marks = chain_caption(explanation, digits, label_limit)
             caption += lines
             swatches += marks
     forward: dict[int, float] | None = None
     if tangents is not None:
         assert isinstance(out, Value) and index is not None  # checked above
-        forward, flows, lines = _forward_sweep(graph, index, out, tangents, digits, label_limit)
+        forward, flows, lines = forward_sweep(graph, index, out, tangents, digits, label_limit)
         caption += lines
     else:
         flows = graph.flows()
@@ -442,41 +442,6 @@ def _check_tangents(out: Value | Graph, wrt: object, tangents: object) -> None:
         )
 
 
-def _forward_sweep(
-    graph: Graph,
-    index: Mapping[Value, int],
-    out: Value,
-    seeds: Mapping[Value, float],
-    digits: int,
-    label_limit: int,
-) -> tuple[dict[int, float], tuple[float, ...], list[str]]:
-    """Forward mode over the drawn graph.
-
-    Returns:
-        The tangents by node index, the tangent flowing along each edge (partial × tangent of
-        its source) and the caption lines.
-    """
-    for v in seeds:
-        if isinstance(v, Value) and v not in index:
-            name = one_line(v.label or "a value", "text", label_limit)
-            raise ValueError(f"draw: the output does not depend on {name}, seeded in tangents=")
-    by_value = push_tangents(out, seeds)
-    tangents = {index[v]: t for v, t in by_value.items()}
-    flows = tuple(e.partial * tangents[e.source] for e in graph.edges)
-    seeded = ", ".join(
-        f"{one_line(graph.nodes[index[v]].name, 'text', label_limit)} = {fmt(by_value[v], digits)}"
-        for v in seeds
-    )
-    out_name = one_line(graph.nodes[graph.root].name, "text", label_limit)
-    lines = [
-        f"forward mode, seeded with tangent {seeded}: each value's tangent is "
-        "Σ partial × tangent of its inputs",
-        f"tangent of {out_name} = {fmt(tangents[graph.root], digits)}: the derivative of "
-        f"{out_name} along the seeded direction",
-    ]
-    return tangents, flows, lines
-
-
 def _full_detail_source(graph: Graph, style: DotStyle) -> str:
     """The DOT text of every value, with no highlight (for drawings refused before tracing)."""
     view = choose_view(graph, None, len(graph))
@@ -484,92 +449,10 @@ def _full_detail_source(graph: Graph, style: DotStyle) -> str:
     return graph_dot(graph, view, style, caption)
 
 
-def _path_colours(
-    graph: Graph, explanation: Explanation, chain: frozenset[int]
-) -> tuple[dict[int, tuple[str, ...]], dict[int, tuple[str, ...]]]:
-    """The colours of the nodes and edges on the highlighted paths.
-
-    Up to :data:`_MAX_PATH_COLOURS` listed paths each get their own colour; otherwise every
-    value and edge on a path from ``wrt`` to the output gets the first colour.
-    """
-    if not explanation.complete or explanation.n_paths > _MAX_PATH_COLOURS:
-        one: tuple[str, ...] = (PATH_COLOURS[0],)
-        nodes = dict.fromkeys(chain, one)
-        edges = {k: one for k, e in enumerate(graph.edges) if e.source in chain}
-        return nodes, edges
-    node_c: dict[int, dict[str, None]] = {}
-    edge_c: dict[int, dict[str, None]] = {}
-    for p, path in enumerate(explanation.paths):
-        colour = PATH_COLOURS[p]
-        idx = [graph.node(i).index for i in path.ids]
-        for i in idx:
-            node_c.setdefault(i, {})[colour] = None
-        for j, factor in enumerate(path.factors):
-            dst, src = idx[j], idx[j + 1]
-            for k in graph.edge_indices_into(dst):
-                e = graph.edges[k]
-                if e.source == src and e.index == factor.index:
-                    edge_c.setdefault(k, {})[colour] = None
-    return (
-        {i: tuple(c) for i, c in node_c.items()},
-        {k: tuple(c) for k, c in edge_c.items()},
-    )
-
-
-def _chain_caption(
-    explanation: Explanation, digits: int, label_limit: int
-) -> tuple[list[str], list[str | None]]:
-    """Caption lines for the chain rule, and the colour mark of each line."""
-    wrt = one_line(explanation.wrt, "text", label_limit)
-    out = one_line(explanation.output, "text", label_limit)
-    n = explanation.n_paths
-    per_path = explanation.complete and 1 < n <= _MAX_PATH_COLOURS
-    if not per_path:
-        return [
-            explanation.formula(digits, label_limit),
-            f"highlighted: the {n} path{'' if n == 1 else 's'} from {wrt} to {out}",
-        ], [PATH_COLOURS[0] if n else None, None]
-    lines: list[str] = []
-    marks: list[str | None] = []
-    for k, path in enumerate(explanation.paths):
-        symbols = " · ".join(f.symbol("text", label_limit) for f in path.factors) or "1"
-        numbers = " × ".join(fmt(f.value, digits) for f in path.factors) or "1"
-        lines.append(f"path {k + 1}: {symbols} = {numbers} = {fmt(path.product, digits)}")
-        marks.append(PATH_COLOURS[k])
-    products = " + ".join(fmt(p.product, digits) for p in explanation.paths)
-    verdict = explanation.verdict(digits, label_limit)
-    lines.append(
-        f"∂{out}/∂{wrt} = sum over the {n} paths = {products} = "
-        f"{fmt(explanation.gradient, digits)} {verdict}".rstrip()
-    )
-    marks.append(None)
-    return lines, marks
-
-
 def _network_drawing(
     graph: Graph, net: NetworkView, digits: int, common: Mapping[str, object]
 ) -> Drawing:
-    root = graph.nodes[graph.root]
-    losses = [u for u in net.units if u.kind == "loss"]
-    head = f"{one_line(root.name, 'text', 24)} = {fmt(root.data, digits)}" if losses else "network"
-    samples = f" on {net.samples} samples" if net.samples > 1 else ""
-    neurons = net.neurons
-    dead = net.dead
-    caption = [
-        f"{head}{samples} · {net.n_parameters} parameters · {net.n_values} values drawn "
-        f"as {len(net.units)} boxes",
-        "a line per weight: width |∂L/∂w| summed over the batch (log scale), "
-        "orange ∂L/∂w > 0, purple < 0, dotted 0",
-        "a box per neuron: its activation and the mean |∂L/∂w| of its weights",
-        (
-            f"dead neurons (no gradient for any sample): {len(dead)} of {len(neurons)}, dashed"
-            if dead
-            else f"no dead neurons: gradient reaches all {len(neurons)}"
-        ),
-    ]
-    if root.grad != 1.0:
-        name = one_line(root.name, "text", 24)
-        caption.append(f"{name}.grad is {fmt(root.grad)}: call {name}.backward() first")
+    caption = network_caption(graph, net, digits)
     source = network_dot(net, caption, digits)
     members = {u.id: tuple(graph.nodes[i].id for i in u.members) for u in net.units}
     return Drawing(

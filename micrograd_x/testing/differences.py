@@ -4,7 +4,8 @@
 input (or one direction), with a relative step, division by the representable step, optional
 Richardson extrapolation, and the reasons a difference cannot be trusted (the function is
 undefined or overflows at ``x ± h``, the shifted point overflows, a piecewise op changes branch:
-a kink). :func:`numerical_grad` is the Jacobian built from it. Imports the standard library and
+a kink). :func:`numerical_grad` is the Jacobian built from it; :func:`random_direction` gives
+the seeded direction of a directional check. Imports the standard library and
 the engine.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +42,7 @@ __all__ = [
     "evaluate",
     "numerical_grad",
     "output_data",
+    "random_direction",
     "step",
     "transpose",
 ]
@@ -265,6 +268,24 @@ def difference(
         d1, d2 = estimates
         return Difference([a + (a - b) / 3.0 for a, b in zip(d1, d2)], kind, reason)
     return Difference(estimates[0], kind, reason)
+
+
+def random_direction(n: int, seed: int) -> list[float]:
+    """A seeded random unit direction in ``n`` dimensions, for one directional difference.
+
+    Every component is at least about ``0.5/√n·(1/1.5)`` in size, so no input is left out.
+
+    Args:
+        n: The number of inputs.
+        seed: The seed; the same seed gives the same direction.
+
+    Returns:
+        ``n`` components of Euclidean norm 1.
+    """
+    rng = random.Random(seed)
+    u = [rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.5) for _ in range(n)]
+    norm = math.sqrt(math.fsum(d * d for d in u))
+    return [d / norm for d in u]
 
 
 def transpose(cols: Sequence[Sequence[float] | None], n_out: int) -> tuple[tuple[float, ...], ...]:

@@ -5,233 +5,44 @@ domain-edge and ill-conditioning detection, reentrancy); ``gradgradcheck`` check
 derivatives built with ``create_graph=True`` against differences of the float gradients, and the
 ``create_graph`` first derivatives against the float ones; ``hessiancheck`` checks
 :func:`micrograd_x.hessian` the same way, and its symmetry. Every finite difference comes from
-:func:`micrograd_x.testing.differences.difference`. Imports the standard library and the engine.
+:func:`micrograd_x.testing.differences.difference`, every comparison of a Jacobian with them
+from :mod:`micrograd_x.testing.comparison`. Imports the standard library, the engine and the
+testing modules ``comparison``, ``differences``, ``modes`` and ``report``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd_x import Value, backward, gradients, hessian
-from micrograd_x._checks import real
+from micrograd_x.testing.comparison import (
+    Rows,
+    analytic_jacobian,
+    check_options,
+    compare_columns,
+    entry,
+    reentrancy,
+)
 from micrograd_x.testing.differences import (
-    ILL_CONDITIONED,
-    UNDEFINED,
     Evaluation,
     Function,
     Pattern,
     as_floats,
     as_outputs,
     branch_pattern,
-    default_eps,
     difference,
     evaluate,
     output_data,
-    step,
+    random_direction,
     transpose,
 )
 from micrograd_x.testing.modes import compare_modes
 from micrograd_x.testing.report import Entry, GradcheckError, GradcheckReport
 
 __all__ = ["gradcheck", "gradgradcheck", "hessiancheck"]
-
-_KINK_MODES = ("inconclusive", "fail")
-
-Rows = list[list[float]]
-Jacobian = Callable[[Sequence[float]], Rows]
-"""The engine's Jacobian of the checked function at a point: one row per output."""
-
-
-def _check_options(
-    where: str, eps: float | None, atol: float, rtol: float, kinks: str, method: str
-) -> float:
-    eps = default_eps(eps, method, where)
-    for name, tol in (("atol", atol), ("rtol", rtol)):
-        real(f"{where}: {name}", tol, low=0.0)
-    if kinks not in _KINK_MODES:
-        raise ValueError(f"{where}: kinks must be one of {_KINK_MODES}, got {kinks!r}")
-    return eps
-
-
-class _Traced(list[Any]):
-    """Outputs carrying the outputs of ``f`` they were derived from (its gradients).
-
-    :func:`~micrograd_x.testing.differences.evaluate` then compares the branch pattern of
-    ``f``'s own piecewise nodes too.
-    """
-
-    def __init__(self, items: list[Any], trace: list[Any]) -> None:
-        super().__init__(items)
-        self.trace = trace
-
-
-# ---------------------------------------------------------------------------------------------
-# The analytic side.
-
-
-def _backward_rows(
-    outs: Sequence[Any], leaves: Sequence[Value], backward_fn: Callable[[Value], Any]
-) -> Rows:
-    """One Jacobian row per output: backward from it with every leaf's grad zeroed first."""
-    rows = []
-    for out in outs:
-        for leaf in leaves:
-            leaf.grad = 0.0
-        if isinstance(out, Value):
-            backward_fn(out)
-            rows.append([output_data(leaf.grad) for leaf in leaves])
-        else:
-            rows.append([0.0] * len(leaves))
-    return rows
-
-
-def _analytic(
-    f: Function, x: Sequence[float], backward_fn: Callable[[Value], Any]
-) -> tuple[Rows, list[Any], list[Value], Pattern]:
-    """The Jacobian from backward on one fresh graph: one backward call per output.
-
-    Returns the Jacobian's rows, the outputs, the leaves and the branch pattern.
-    """
-    leaves = [Value(v) for v in x]
-    result = f(*leaves)
-    outs = as_outputs(result)
-    pattern = branch_pattern([*outs, *getattr(result, "trace", ())])
-    return _backward_rows(outs, leaves, backward_fn), outs, leaves, pattern
-
-
-def _bits(rows: Sequence[Sequence[float]]) -> list[list[str]]:
-    return [[float(v).hex() for v in row] for row in rows]
-
-
-def _reentrancy(
-    f: Function,
-    x: Sequence[float],
-    rows: Rows,
-    outs: list[Any],
-    leaves: list[Value],
-    backward_fn: Callable[[Value], Any],
-) -> list[str]:
-    """Repeat backward on the same graph, then on an identical fresh graph: bit-identical?"""
-    problems = []
-    again = _backward_rows(outs, leaves, backward_fn)
-    if _bits(again) != _bits(rows):
-        problems.append(
-            f"a second backward pass on the same graph (leaf grads zeroed) gave {again}, the "
-            f"first gave {rows}: stale gradients from the previous pass leak into this one"
-        )
-    fresh = _analytic(f, x, backward_fn)[0]
-    if _bits(fresh) != _bits(rows):
-        problems.append(
-            f"backward on an identical fresh graph gave {fresh}, the first graph gave {rows}: "
-            "backward is not deterministic"
-        )
-    return problems
-
-
-# ---------------------------------------------------------------------------------------------
-# The comparison.
-
-
-def _compare(
-    analytic: Sequence[Sequence[float]],
-    numeric: Sequence[Sequence[float] | None],
-    atol: float,
-    rtol: float,
-) -> list[Entry]:
-    """Every compared entry, column by column (``numeric[j]`` is column j, ``None``: skipped)."""
-    entries = []
-    for j, col in enumerate(numeric):
-        if col is None:
-            continue
-        for i, n in enumerate(col):
-            a = analytic[i][j]
-            entries.append(Entry(i, j, a, n, abs(a - n), atol + rtol * abs(n)))
-    return entries
-
-
-def _ill_conditioned(
-    jacobian: Jacobian, x: Sequence[float], j: int, h: float, rows: Rows, bad: Sequence[Entry]
-) -> str:
-    """Why a mismatched column cannot be trusted, or ``""`` if the mismatch is real.
-
-    A central difference with step ``s`` is the mean of the derivative over ``[x - s, x + s]``;
-    its error is about ``((f'(x + s) + f'(x - s)) / 2 - f'(x)) / 3``, which for a smooth
-    function shrinks like ``s²``. The error at ``h`` is estimated from the derivative at
-    ``x ± s`` for ``s = h, h/2, h/4`` (scaled by ``(h/s)²``, the largest taken, so a step that
-    spans many periods, as for ``sin`` at 1e10, cannot hide by luck). If it exceeds an entry's
-    tolerance, the difference cannot decide the entry: the point is ill-conditioned for this
-    step (``sin`` at 1e10, ``log`` or ``1/x`` near 0, ``tanh(x - 1e4)`` at 1e4), and the
-    mismatch says nothing about the rule. A wrong rule at a well-conditioned point keeps its
-    mismatch and fails.
-    """
-    error = [0.0] * len(rows)
-    try:
-        for scale in (1.0, 2.0, 4.0):
-            s = h / scale
-            plus = jacobian([*x[:j], x[j] + s, *x[j + 1 :]])
-            minus = jacobian([*x[:j], x[j] - s, *x[j + 1 :]])
-            for i, row in enumerate(rows):
-                mean = (plus[i][j] + minus[i][j]) / 2.0
-                error[i] = max(error[i], scale * scale * abs(mean - row[j]) / 3.0)
-    except UNDEFINED:
-        return ""
-    for e in bad:
-        if not 2.0 * error[e.output] <= e.bound:  # a margin for rounding; true for NaN
-            return (
-                f"{ILL_CONDITIONED}: the step h = {h:.3g} is too large for the function's "
-                f"curvature at x = {x[j]!r}: the central difference's own error is about "
-                f"{error[e.output]:.3g} (from the derivative's change within [x - h, x + h]), "
-                f"more than the tolerance {e.bound:.3g}, so its {e.numeric!r} cannot check "
-                f"the analytic {e.analytic!r} (try a smaller eps)"
-            )
-    return ""
-
-
-def _check(
-    jacobian: Jacobian,
-    oracle: Evaluation,
-    x: list[float],
-    rows: Rows,
-    base: Pattern,
-    *,
-    eps: float,
-    atol: float,
-    rtol: float,
-    kinks: str,
-    method: str,
-) -> tuple[list[float], list[Sequence[float] | None], list[Entry], list[Entry], list[Any]]:
-    """Compare ``rows`` with finite differences of ``oracle``, column by column.
-
-    Returns the steps, the numeric columns, the failing entries (worst first), every compared
-    entry, and the inconclusive inputs with their reasons.
-    """
-    steps = [step(eps, v) for v in x]
-    cols: list[Sequence[float] | None] = []
-    bad: list[Entry] = []
-    compared: list[Entry] = []
-    inconclusive = []
-    for j, h in enumerate(steps):
-        d = difference(oracle, x, j, h, method=method, base=base)
-        cols.append(d.values)
-        if d.values is None or (d.kind and kinks != "fail"):
-            # Across a kink the column is shown; it is compared (with hints) only when kinks fail.
-            inconclusive.append((j, d.reason))
-            continue
-        entries = _compare(rows, [None] * j + [d.values], atol, rtol)
-        wrong = [e for e in entries if not e.passed]
-        why = d.reason or (_ill_conditioned(jacobian, x, j, h, rows, wrong) if wrong else "")
-        if why:
-            inconclusive.append((j, why))
-        if why.startswith(ILL_CONDITIONED):
-            continue
-        compared.extend(entries)
-        bad.extend(wrong)
-    bad.sort(key=lambda e: -e.ratio)
-    return steps, cols, bad, compared, inconclusive
 
 
 def _finish(report: GradcheckReport, raise_exception: bool) -> GradcheckReport:
@@ -357,18 +168,18 @@ def _gradcheck(
 ) -> GradcheckReport:
     """:func:`gradcheck` of ``f`` with the numeric side taken from ``oracle``."""
     x = as_floats(inputs, where)
-    eps = _check_options(where, eps, atol, rtol, kinks, method)
+    eps = check_options(where, eps, atol, rtol, kinks, method)
     bwd: Callable[[Value], Any] = backward_fn if backward_fn is not None else backward
-    rows, outs, leaves, base = _analytic(f, x, bwd)
-    problems = _reentrancy(f, x, rows, outs, leaves, bwd) if check_reentrant else []
+    rows, outs, leaves, base = analytic_jacobian(f, x, bwd)
+    problems = reentrancy(f, x, rows, outs, leaves, bwd) if check_reentrant else []
     mismatched = consistency(outs) if consistency is not None else []
     del outs, leaves
     if fast_mode and not problems and not mismatched:
         fast = _fast(oracle, x, rows, base, eps, atol, rtol, seed, kinks)
         if fast is not None:
             return _finish(fast, raise_exception)
-    steps, cols, bad, compared, inconclusive = _check(
-        lambda p: _analytic(f, p, bwd)[0],
+    steps, cols, bad, compared, inconclusive = compare_columns(
+        lambda p: analytic_jacobian(f, p, bwd)[0],
         oracle,
         x,
         rows,
@@ -411,10 +222,7 @@ def _fast(
     kinks: str,
 ) -> GradcheckReport | None:
     """The projection check; ``None`` means "run the full check" (a mismatch or a kink)."""
-    rng = random.Random(seed)
-    u = [rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.5) for _ in x]
-    norm = math.sqrt(math.fsum(d * d for d in u))
-    u = [d / norm for d in u]  # a unit direction: the projection is one directional derivative
+    u = random_direction(len(x), seed)  # a unit direction: one directional derivative
     h = eps * max(1.0, max(abs(v) for v in x))
     d = difference(oracle, x, u, h, base=base)
     if d.values is None or d.kind:
@@ -423,7 +231,7 @@ def _fast(
     for i, (row, n) in enumerate(zip(rows, d.values)):
         a = math.fsum(r * c for r, c in zip(row, u))
         # Strict: a mismatch only triggers the full check, which alone can report a failure.
-        entries.append(Entry(i, -1, a, n, abs(a - n), atol + rtol * abs(n)))
+        entries.append(entry(i, -1, a, n, atol, rtol))
     if any(not e.passed for e in entries):
         return None
     return GradcheckReport(
@@ -442,6 +250,18 @@ def _fast(
 
 # ---------------------------------------------------------------------------------------------
 # Second order.
+
+
+class _Traced(list[Any]):
+    """Outputs carrying the outputs of ``f`` they were derived from (its gradients).
+
+    :func:`~micrograd_x.testing.differences.evaluate` then compares the branch pattern of
+    ``f``'s own piecewise nodes too.
+    """
+
+    def __init__(self, items: list[Any], trace: list[Any]) -> None:
+        super().__init__(items)
+        self.trace = trace
 
 
 def _gradient_function(f: Function) -> Function:
@@ -564,7 +384,7 @@ def hessiancheck(
         GradcheckError: If the check fails and ``raise_exception`` is true.
     """
     x = as_floats(inputs, "hessiancheck")
-    eps = _check_options("hessiancheck", eps, atol, rtol, kinks, "central")
+    eps = check_options("hessiancheck", eps, atol, rtol, kinks, "central")
 
     def jacobian(p: Sequence[float]) -> Rows:
         return [list(r) for r in hessian(f)(*p)]
@@ -572,7 +392,7 @@ def hessiancheck(
     oracle = _float_gradients(f)
     hess = jacobian(x)
     base = oracle(x)[1]
-    steps, cols, bad, compared, inconclusive = _check(
+    steps, cols, bad, compared, inconclusive = compare_columns(
         jacobian,
         oracle,
         x,

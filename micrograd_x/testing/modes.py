@@ -6,14 +6,13 @@ entry by entry, then one Jacobian-vector product along a seeded random direction
 :func:`micrograd_x.testing.jvpcheck.jvpcheck` and ``gradcheck(check_forward=True)`` build on it,
 so neither check imports the other's module for it. Also here: the report types
 (:class:`Mismatch`, :class:`JvpcheckReport`, :class:`JvpcheckError`) and the default tolerances.
-Imports the standard library, the engine, :mod:`micrograd_x.forward` and the report of
-:mod:`micrograd_x.testing.report`.
+Imports the standard library, the engine, :mod:`micrograd_x.forward`, the report of
+:mod:`micrograd_x.testing.report` and :mod:`micrograd_x.testing.differences` (the direction).
 """
 
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +20,8 @@ from typing import Any
 from micrograd_x import Value, topological_order
 from micrograd_x._checks import real
 from micrograd_x.forward import jacobian, jvp
-from micrograd_x.testing.report import GradcheckReport
+from micrograd_x.testing.differences import random_direction
+from micrograd_x.testing.report import CheckError, GradcheckReport
 
 __all__ = [
     "MODES_ATOL",
@@ -162,23 +162,12 @@ class JvpcheckReport:
         return self.message
 
 
-class JvpcheckError(AssertionError):
+class JvpcheckError(CheckError[JvpcheckReport]):
     """A forward-mode check failed; ``report`` holds the details.
 
     Attributes:
         report: The failing :class:`JvpcheckReport`.
     """
-
-    def __init__(self, report: JvpcheckReport) -> None:
-        super().__init__(report.message)
-        self.report = report
-
-
-def _direction(n: int, seed: int) -> list[float]:
-    rng = random.Random(seed)
-    u = [rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.5) for _ in range(n)]
-    norm = math.sqrt(math.fsum(d * d for d in u))
-    return [d / norm for d in u]
 
 
 def path_magnitudes(f: Callable[..., Any], inputs: Sequence[float]) -> list[list[float]]:
@@ -283,7 +272,7 @@ def compare_modes(
                 bound = atol + rtol * abs(n)
                 if not abs(a - n) <= bound:
                     bad.append(Mismatch(i, j, "numeric", a, r, n, abs(a - n), bound, rev_ok))
-    u = _direction(len(x), seed)
+    u = random_direction(len(x), seed)
     along = _as_tuple(jvp(f)(x, u)[1])
     for i, a in enumerate(along):
         r = math.fsum(d * c for d, c in zip(reverse[i], u))

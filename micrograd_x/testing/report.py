@@ -3,15 +3,17 @@
 :class:`GradcheckReport` is what :func:`~micrograd_x.testing.gradcheck`,
 :func:`~micrograd_x.testing.gradgradcheck` and :func:`~micrograd_x.testing.hessiancheck`
 return; :class:`Entry` is one compared derivative; :class:`GradcheckError` is raised on failure
-when asked. Imports the standard library only.
+when asked. :class:`CheckError` is the base of every check's failure (the forward-mode check's
+too). Imports the standard library only.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
-__all__ = ["Entry", "GradcheckError", "GradcheckReport"]
+__all__ = ["CheckError", "Entry", "GradcheckError", "GradcheckReport"]
 
 
 @dataclass(frozen=True)
@@ -180,13 +182,29 @@ class GradcheckReport:
         return self.message
 
 
-class GradcheckError(AssertionError):
+class _Readable(Protocol):
+    @property
+    def message(self) -> str: ...
+
+
+_R = TypeVar("_R", bound=_Readable)
+
+
+class CheckError(AssertionError, Generic[_R]):
+    """A check failed; ``report`` holds the details and the message is the report's.
+
+    Attributes:
+        report: The failing check's report.
+    """
+
+    def __init__(self, report: _R) -> None:
+        super().__init__(report.message)
+        self.report = report
+
+
+class GradcheckError(CheckError[GradcheckReport]):
     """A gradient check failed; ``report`` holds the details.
 
     Attributes:
         report: The failing :class:`GradcheckReport`.
     """
-
-    def __init__(self, report: GradcheckReport) -> None:
-        super().__init__(report.message)
-        self.report = report
