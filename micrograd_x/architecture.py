@@ -3,9 +3,8 @@
 :meth:`Module.config <micrograd_x.module.Module.config>` gives a module's architecture as
 JSON-ready data (a saved model file holds it); :func:`parameter_count` reads how many parameters
 it describes without building anything, and :func:`from_config` builds a fresh module from it,
-refusing sizes a scalar engine cannot reasonably build. :mod:`micrograd_x.nn` re-exports all
-three names. Imports: the standard library, :mod:`micrograd_x.init` and
-:mod:`micrograd_x.module`; :mod:`micrograd_x.nn` when a module is built.
+refusing sizes a scalar engine cannot reasonably build. Imports: the standard library,
+:mod:`micrograd_x.init`, :mod:`micrograd_x.module` and :mod:`micrograd_x.nn`.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import Any
 
 from micrograd_x.init import Sampler, SeedLike
 from micrograd_x.module import Module
+from micrograd_x.nn import MLP, Layer, Neuron
 
 __all__ = ["MAX_CONFIG_PARAMETERS", "from_config", "parameter_count"]
 
@@ -74,8 +74,6 @@ def from_config(config: dict[str, Any], seed: SeedLike | Sampler = None) -> Modu
             f"from_config: the {kind} architecture has {count:,} parameters, more than the "
             f"{MAX_CONFIG_PARAMETERS:,} a scalar engine can reasonably build; is the file corrupt?"
         )
-    from micrograd_x.nn import MLP, Layer, Neuron  # they import this module
-
     # Each kind: its class, the fields passed by position, and the default name.
     kinds: dict[str, tuple[Callable[..., Module], tuple[str, ...], str]] = {
         "MLP": (MLP, ("nin", "sizes", "activation", "output_activation"), "mlp"),

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
 from micrograd_x import ops
-from micrograd_x._files import write_atomic_with
 from micrograd_x.demo import DEMO_FILES
 from micrograd_x.engine import Value
 from micrograd_x.expr import Expression, ExpressionError, ParseError, functions, parse
@@ -31,7 +30,6 @@ __all__ = [
     "build_parser",
     "main",
     "parse_assignments",
-    "write_atomically",
 ]
 
 EXIT_OK = 0
@@ -463,17 +461,3 @@ def _report(stream: TextIO, message: str, detail: str = "") -> None:
     print(message, file=stream)
     if detail:
         print(detail, file=stream)
-
-
-def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write a file through a temporary file in the same folder, then rename it into place.
-
-    Args:
-        path: The destination (its folder is created if needed).
-        write: Called with the temporary path; it must create the file there.
-
-    Raises:
-        OSError: If writing or renaming fails; the destination is then left as it was.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic_with(path, write)

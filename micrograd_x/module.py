@@ -187,7 +187,7 @@ class Module(ABC):
     def config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data, enough to rebuild the module.
 
-        Parameters are not included; :func:`micrograd_x.nn.from_config` rebuilds the module.
+        Parameters are not included; :mod:`micrograd_x.architecture` rebuilds the module.
 
         Raises:
             ValueError: If an activation is a custom function (it has no portable name).

@@ -3,7 +3,8 @@
 A neuron is the seed lesson's unit: weighted inputs plus a bias (one ``dot`` node) through an
 activation. Every module builds its parameters and its forward nodes inside its name scope, so
 diagrams can group them (``mlp.layer1.neuron3``). No derivative is declared here. A module's
-architecture is data (:meth:`Module.config`); :func:`from_config` builds a module from it.
+architecture is data (:meth:`Module.config`); :func:`micrograd_x.architecture.from_config`
+builds a module from it.
 
 Defaults, as micrograd: a ``Neuron`` or ``Layer`` is relu unless told otherwise (micrograd's
 ``nonlin=True``); an ``MLP`` has relu hidden layers and a linear output layer. micrograd's
@@ -11,11 +12,11 @@ Defaults, as micrograd: a ``Neuron`` or ``Layer`` is relu unless told otherwise 
 Python's ``random`` (``random.seed`` reproduces a model, two unseeded models differ); an explicit
 seed gives the same model every time (see :mod:`micrograd_x.init`).
 
-The base class ``Module`` lives in :mod:`micrograd_x.module`, the activation table in
-:mod:`micrograd_x.activations` and ``from_config`` in :mod:`micrograd_x.architecture`; their
-public names are re-exported here (``micrograd_x.nn.Module``, ``micrograd_x.nn.ACTIVATIONS``).
-Imports: the standard library, :mod:`micrograd_x.engine`, :mod:`micrograd_x.init`,
-:mod:`micrograd_x.activations`, :mod:`micrograd_x.architecture` and :mod:`micrograd_x.module`.
+The base class ``Module`` lives in :mod:`micrograd_x.module` and the activation table in
+:mod:`micrograd_x.activations`; their public names are re-exported here
+(``micrograd_x.nn.Module``, ``micrograd_x.nn.ACTIVATIONS``). Imports: the standard library,
+:mod:`micrograd_x.engine`, :mod:`micrograd_x.init`, :mod:`micrograd_x.activations` and
+:mod:`micrograd_x.module`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from micrograd_x.activations import (
     portable_activation,
     resolve_activation,
 )
-from micrograd_x.architecture import MAX_CONFIG_PARAMETERS, from_config, parameter_count
 from micrograd_x.engine import Parameter, Value, dot, name_scope
 from micrograd_x.init import Initializer, Sampler, SeedLike
 from micrograd_x.module import Module
@@ -42,15 +42,12 @@ from micrograd_x.module import Module
 __all__ = [
     "ACTIVATIONS",
     "DEFAULT_ACTIVATION",
-    "MAX_CONFIG_PARAMETERS",
     "MLP",
     "Activation",
     "Layer",
     "Module",
     "Neuron",
     "activation_name",
-    "from_config",
-    "parameter_count",
     "resolve_activation",
 ]
 
@@ -214,7 +211,7 @@ class Neuron(Module):
         return a if act is None else act(a)
 
     def config(self) -> dict[str, Any]:
-        """The architecture as JSON-ready data (see :func:`from_config`)."""
+        """The architecture as JSON-ready data (see :mod:`micrograd_x.architecture`)."""
         activation = portable_activation(self._who(), self.activation)
         return _architecture("Neuron", self, self, activation=activation)
 
@@ -319,7 +316,7 @@ class Layer(Module):
         return outs
 
     def config(self) -> dict[str, Any]:
-        """The architecture as JSON-ready data (see :func:`from_config`)."""
+        """The architecture as JSON-ready data (see :mod:`micrograd_x.architecture`)."""
         activation = portable_activation(self._who(), self.activation)
         return _architecture("Layer", self, self.neurons[0], nout=self.nout, activation=activation)
 
@@ -440,7 +437,7 @@ class MLP(Module):
         return batch
 
     def config(self) -> dict[str, Any]:
-        """The architecture as JSON-ready data (see :func:`from_config`)."""
+        """The architecture as JSON-ready data (see :mod:`micrograd_x.architecture`)."""
         hidden = [layer.activation for layer in self.layers[:-1]]
         if len(set(hidden)) > 1:  # pragma: no cover - the constructor gives one activation
             raise ValueError(f"{self._who()}: hidden layers have different activations")

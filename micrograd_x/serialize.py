@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from micrograd_x._files import write_atomic
-from micrograd_x.nn import Module, from_config, parameter_count
+from micrograd_x.architecture import from_config, parameter_count
+from micrograd_x.nn import Module
 
 __all__ = [
     "FORMAT",

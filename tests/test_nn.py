@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from micrograd_x import ops
+from micrograd_x.architecture import from_config
 from micrograd_x.engine import Parameter, Value, topological_order
-from micrograd_x.nn import ACTIVATIONS, MLP, Layer, Module, Neuron, from_config
+from micrograd_x.nn import ACTIVATIONS, MLP, Layer, Module, Neuron
 from micrograd_x.testing import gradcheck
 
 
@@ -363,7 +364,7 @@ def test_mlp_output_is_deterministic_and_finite(x: list[float], seed: int) -> No
 
 
 def test_from_config_refuses_absurd_sizes_without_building() -> None:
-    from micrograd_x.nn import from_config
+    from micrograd_x.architecture import from_config
 
     config = MLP(2, [3, 1]).config()
     config["sizes"] = [1_000_000_000, 1]
