@@ -134,6 +134,7 @@ class _Elementwise:
         self.params = params
         k: Kernel = KERNELS[op]
         self._f, self._d = k.forward, k.partials
+        self._into = None if params else k.forward_into
         if params:
             self._f = functools.partial(k.forward, **params)
             self._d = functools.partial(k.partials, **params)
@@ -165,7 +166,9 @@ class _Elementwise:
 
     def forward(self, P: Array, V: Array) -> None:
         x1 = self._x1
-        if x1 is not None:
+        if x1 is not None and self._into is not None:
+            self._into(self._out, x1)
+        elif x1 is not None:
             self._out[...] = self._f(x1)
         else:
             self._out[...] = self._f(*self._inputs(P, V))
@@ -203,6 +206,14 @@ class _Elementwise:
         """The batched rows this group sends gradients to, one array per slot."""
         return [s.idx for s in self._slots if s.kind == "B"]
 
+    def param_targets(self) -> list[Index]:
+        """The parameters this group adds gradients to."""
+        return [s.idx for s in self._slots if s.kind == "P"]
+
+    def plan_params(self, count: NDArray[np.intp]) -> list[Index]:
+        """The parameters whose gradients this group writes (not adds): none."""
+        return []
+
     def plan(self, count: NDArray[np.intp]) -> None:
         """Write (not add) the gradients of rows that get no other contribution."""
         for s in self._slots:
@@ -229,9 +240,12 @@ class _Dense:
         self._shared = bool(np.all(x == x[0]))
         self._x: Sel | Index = _sel(x[0]) if self._shared else x
         self._b: Sel | None = None if b is None else _sel(b)
+        self._bidx = b
         self._unique = unique
         self._xrows = x[0] if self._shared else x.ravel()
         self._assign = False
+        # Whether the backward sweep writes (not adds) the weights' and biases' gradients.
+        self._assign_params = False
         self._out: Array = np.empty((0, 0))
         self._gout: Array = np.empty((0, 0))
         self._Wv: Array | None = None
@@ -240,6 +254,9 @@ class _Dense:
         self._gXv: Array | None = None
         self._bv: Array | None = None
         self._gbv: Array | None = None
+        # Ones over the batch: the bias gradient is the product G @ ones (a BLAS call; numpy's
+        # row sums of a short wide block are several times slower).
+        self._ones: Array = np.empty(0)
 
     def targets(self) -> list[Index]:
         """The batched rows this group sends gradients to."""
@@ -250,6 +267,27 @@ class _Dense:
         self._assign = (
             self._shared and _unique(self._xrows) and bool(np.all(count[self._xrows] == 1))
         )
+
+    def _param_idx(self) -> Index:
+        w = self._w.ravel()
+        return w if self._b is None else np.concatenate([w, np.asarray(self._bidx)])
+
+    def param_targets(self) -> list[Index]:
+        """The parameters this group sends gradients to."""
+        return [self._param_idx()]
+
+    def plan_params(self, count: NDArray[np.intp]) -> list[Index]:
+        """Write (not add) the weights' and biases' gradients when they get no other one.
+
+        Returns:
+            The parameters whose gradients this group writes.
+        """
+        idx = self._param_idx()
+        blocks = isinstance(self._wsel, slice) and (self._b is None or isinstance(self._b, slice))
+        self._assign_params = (
+            self._shared and self._unique and blocks and bool(np.all(count[idx] == 1))
+        )
+        return [idx] if self._assign_params else []
 
     def _weights(self, P: Array) -> Array:
         if isinstance(self._wsel, slice):
@@ -277,6 +315,8 @@ class _Dense:
         self._gXv = gV[self._x] if xs else None
         bs = isinstance(self._b, slice) and self._unique
         self._gbv = gP[self._b] if bs else None
+        if len(self._ones) != gV.shape[1]:
+            self._ones = np.ones(gV.shape[1])
 
     def forward(self, P: Array, V: Array) -> None:
         out = self._out
@@ -297,7 +337,14 @@ class _Dense:
         W = self._weights(P) if self._Wv is None else self._Wv
         if self._shared:
             X = V[self._x] if self._Xv is None else self._Xv
-            gW = G @ X.T
+            gW: Array | None
+            if self._assign_params and self._gWv is not None:
+                gW = None
+                np.matmul(G, X.T, out=self._gWv)  # written in place: no temporary
+                if self._gbv is not None:
+                    np.dot(G, self._ones, out=self._gbv)
+            else:
+                gW = G @ X.T
             if self._gXv is not None and W.shape[0] == 1:
                 np.multiply(W.T, G, out=self._gXv)  # one neuron: the outer product, exactly
             elif self._gXv is not None:
@@ -311,6 +358,8 @@ class _Dense:
             gW = np.einsum("mb,mkb->mk", G, X3)
             assert not isinstance(self._x, slice)
             np.add.at(gV, self._x, W[:, :, None] * G[:, None, :])
+        if gW is None:
+            return
         if self._gWv is not None:
             self._gWv += gW  # a view: the layer's weights are one block
         elif self._unique:
@@ -318,9 +367,9 @@ class _Dense:
         else:
             np.add.at(gP, self._w, gW)
         if self._gbv is not None:
-            self._gbv += G.sum(axis=1)
+            self._gbv += G @ self._ones
         elif self._b is not None:
-            _add(gP, self._b, G.sum(axis=1), self._unique)
+            _add(gP, self._b, G @ self._ones, self._unique)
 
 
 class BatchReplay:
@@ -435,6 +484,18 @@ class BatchReplay:
             grp.plan(count)
         zero = np.flatnonzero(count[nin:] != 1) + nin
         self._zero: Sel | None = _sel(zero.astype(np.intp)) if len(zero) else None
+        # The same for the parameters' gradients: a layer whose weights and biases get no
+        # other contribution writes them; every other entry of gP is zeroed first.
+        count_p = np.zeros(len(params), np.intp)
+        for grp in self._groups:
+            for target in grp.param_targets():
+                np.add.at(count_p, target, 1)
+        written = np.zeros(len(params), bool)
+        for grp in self._groups:
+            for target in grp.plan_params(count_p):
+                written[target] = True
+        zero_p = np.flatnonzero(~written).astype(np.intp)
+        self._zero_params: Sel | None = _sel(zero_p) if len(zero_p) else None
         # An output that also feeds another node (or appears twice) is added into.
         self._add_out = bool(np.any(count[self._out_rows] != 1))
         self._n_rows = start
@@ -500,21 +561,27 @@ class BatchReplay:
             return self._forward(P, X)
 
     def backward(self, P: Array, g_out: Array, gP: Array) -> None:
-        """Add the gradients of the last batch into ``gP``, given d(loss)/d(outputs).
+        """The gradients of the last batch, given d(loss)/d(outputs), written into ``gP``.
 
         Args:
             P: The parameters' values (as for the last :meth:`forward`).
             g_out: d(loss)/d(outputs), shape (samples, outputs).
-            gP: The parameters' gradient array, added into.
+            gP: The parameters' gradient array; every entry is overwritten (0 for a parameter
+                the model does not use).
 
         Raises:
             FloatingPointError: If a gradient is not finite.
         """
         with np.errstate(all="ignore"):
-            self._backward(P, g_out, gP)
+            self._backward(P, g_out, gP, True)
 
     def forward_backward(
-        self, P: Array, X: Array, loss: Callable[[Array], tuple[float, Array]], gP: Array
+        self,
+        P: Array,
+        X: Array,
+        loss: Callable[[Array], tuple[float, Array]],
+        gP: Array,
+        check_grads: bool = True,
     ) -> tuple[Array, float]:
         """:meth:`forward`, a loss on the outputs, then :meth:`backward`, in one call.
 
@@ -522,18 +589,20 @@ class BatchReplay:
             P: The parameters' values.
             X: The inputs, shape (samples, inputs).
             loss: ``loss(outputs) -> (loss, d(loss)/d(outputs))``.
-            gP: The parameters' gradient array, added into.
+            gP: The parameters' gradient array, overwritten (as by :meth:`backward`).
+            check_grads: Whether to check that the gradients are finite (``False``: the
+                caller checks them).
 
         Returns:
             The outputs (samples × outputs) and the loss.
 
         Raises:
-            FloatingPointError: If a value or a gradient is not finite.
+            FloatingPointError: If a value (or, when checked, a gradient) is not finite.
         """
         with np.errstate(all="ignore"):
             out = self._forward(P, X)
             value, g_out = loss(out)
-            self._backward(P, g_out, gP)
+            self._backward(P, g_out, gP, check_grads)
         return out, value
 
     def _bind(self, P: Array, V: Array) -> None:
@@ -557,7 +626,7 @@ class BatchReplay:
         out: Array = V[self._out_sel].T
         return out
 
-    def _backward(self, P: Array, g_out: Array, gP: Array) -> None:
+    def _backward(self, P: Array, g_out: Array, gP: Array, check: bool) -> None:
         V = self._V
         if V is None:
             raise RuntimeError("batch replay: call forward() before backward()")
@@ -570,6 +639,8 @@ class BatchReplay:
             self._bound_grads = (gP, gV)
         if self._zero is not None:
             gV[self._zero] = 0.0
+        if self._zero_params is not None:
+            gP[self._zero_params] = 0.0
         if self._add_out:
             np.add.at(gV, self._out_rows, g_out.T)
         else:
@@ -577,5 +648,5 @@ class BatchReplay:
         for grp in reversed(self._groups):
             grp.backward(P, V, gP, gV)
         # A finite sum means every gradient is finite; only a non-finite one needs the scan.
-        if not math.isfinite(float(gP.sum())) and not np.isfinite(gP).all():
+        if check and not math.isfinite(float(gP.sum())) and not np.isfinite(gP).all():
             raise FloatingPointError("batch replay: a gradient is not finite")

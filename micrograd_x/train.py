@@ -487,6 +487,7 @@ class Trainer:
                         break
         finally:
             run.write_back()
+            self.optimizer.sync_state()
             bar.close()
 
     def _recapture(
