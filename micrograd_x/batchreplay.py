@@ -12,7 +12,7 @@ The loss is not part of the captured graph: the caller reduces the batch's outpu
 :mod:`micrograd_x.lossspec`). As with :mod:`micrograd_x.replay`, the structure is fixed at capture:
 only models whose forward pass never looks at values qualify
 (:meth:`micrograd_x.nn.Module.has_static_graph`). Imports numpy, :mod:`micrograd_x.ops`,
-:mod:`micrograd_x.engine`, :mod:`micrograd_x.nn` and :mod:`micrograd_x.replay` (its kernels).
+:mod:`micrograd_x.engine`, :mod:`micrograd_x.nn` and :mod:`micrograd_x.kernels`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from numpy.typing import NDArray
 
 from micrograd_x import ops
 from micrograd_x.engine import Parameter, Value, topological_order
+from micrograd_x.kernels import KERNELS, Kernel
 from micrograd_x.nn import MLP, Layer, Module, Neuron
-from micrograd_x.replay import KERNELS, Kernel
 
 __all__ = ["BatchReplay", "NotBatchableError", "dense_order"]
 

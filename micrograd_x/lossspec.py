@@ -7,7 +7,7 @@ training runs over a batch axis), ``accuracy`` scores predictions and ``multi_ou
 whether a sample's prediction is a row of logits. Tests compare ``batched`` with ``fn``'s graph.
 :class:`NamedLoss` is the ``loss_fn`` that training builds from a record. Imports numpy,
 :mod:`micrograd_x.ops`, :mod:`micrograd_x.engine`, :mod:`micrograd_x.nn`, :mod:`micrograd_x.losses`
-and :mod:`micrograd_x.replay` (the numpy kernels of the ops the losses are made of).
+and :mod:`micrograd_x.kernels` (the numpy kernels of the ops the losses are made of).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from numpy.typing import NDArray
 
 from micrograd_x import losses, ops
 from micrograd_x.engine import Value
+from micrograd_x.kernels import KERNELS
 from micrograd_x.nn import Module
-from micrograd_x.replay import KERNELS
 
 __all__ = [
     "LOSSES",
