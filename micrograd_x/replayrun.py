@@ -6,8 +6,12 @@ captured.
 Every runner measures a step (loss, accuracy, gradient norm, with the gradients in place), then
 updates. :class:`BatchRun` keeps the parameters in one flat numpy array through the replay and
 the optimizer (:meth:`~micrograd_x.optim.Optimizer.step_array`) and writes them back into the
-``Value``s when asked (before callbacks, at the end of ``fit``). Imports numpy and the
-micrograd_x modules ``engine``, ``nn``, ``lossspec``, ``batchreplay``, ``replay`` and ``ops``.
+``Value``s when asked (before callbacks, at the end of ``fit``). That write-back cannot wait
+for a first read: a callback may reach a parameter without the trainer (a model in its
+closure), and the engine reads a ``Value``'s number from its slot, not through a property
+(``w * x``), so there is no read to intercept. It is one C-level pass per attribute instead.
+Imports numpy and the micrograd_x modules ``engine``, ``nn``, ``lossspec``, ``batchreplay``,
+``replay`` and ``ops``.
 """
 
 from __future__ import annotations
