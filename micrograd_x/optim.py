@@ -292,6 +292,8 @@ class Optimizer(ABC):
         if self._arrays is None:
             return
         for ps, arrays in zip(self._group_order(), self._arrays):
+            if not arrays:
+                continue  # a rule without state (plain SGD): nothing to write
             cols = {k: v.tolist() for k, v in arrays.items()}
             for j, p in enumerate(ps):
                 self._state[id(p)] = {k: vals[j] for k, vals in cols.items()}
