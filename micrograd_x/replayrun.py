@@ -156,8 +156,10 @@ class BatchRun(EagerRun):
         self.n_opt = len(opt.params)
         idx = np.array([where[id(p)] for p in model.parameters()], np.intp)
         n_model = len(idx)
+        # The model's parameters in P: a slice when they are the first n_model entries in any
+        # order (their L2 term and gradient norm are sums, and the L2 gradient is elementwise).
         self.model_idx: slice | NDArray[np.intp] = (
-            slice(0, n_model) if bool(np.all(idx == np.arange(n_model))) else idx
+            slice(0, n_model) if bool(np.all(np.sort(idx) == np.arange(n_model))) else idx
         )
         self.replay = BatchReplay(model, layout)
         # The named loss checks its targets and options once, with its own errors: every
