@@ -620,7 +620,7 @@ class BatchReplay:
             grp.forward(P, V)
         # A finite sum means every value is finite; only a non-finite one needs the scan.
         rest = V[self._nin :]
-        if not math.isfinite(float(rest.sum())) and not np.isfinite(rest).all():
+        if not math.isfinite(float(np.add.reduce(rest, axis=None))) and not np.isfinite(rest).all():
             raise FloatingPointError("batch replay: a value is not finite")
         self._V = V
         out: Array = V[self._out_sel].T
@@ -648,5 +648,5 @@ class BatchReplay:
         for grp in reversed(self._groups):
             grp.backward(P, V, gP, gV)
         # A finite sum means every gradient is finite; only a non-finite one needs the scan.
-        if check and not math.isfinite(float(gP.sum())) and not np.isfinite(gP).all():
+        if check and not math.isfinite(float(np.add.reduce(gP))) and not np.isfinite(gP).all():
             raise FloatingPointError("batch replay: a gradient is not finite")

@@ -237,7 +237,7 @@ class NamedLoss:
         terms, d = self.spec.batched(scores, targets, **self._kernel_options)
         n = len(terms)
         if self._sum or n == 1:
-            return float(terms.sum()), d
+            return float(np.add.reduce(terms)), d
         # As losses' mean: Σ terms · (1/n), each term's gradient 1/n.
         scale = 1.0 / n
-        return float(terms.sum()) * scale, d * scale
+        return float(np.add.reduce(terms)) * scale, d * scale
