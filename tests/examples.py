@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from micrograd_x import Parameter, Value
 
 
@@ -30,3 +34,25 @@ def neuron() -> tuple[Value, dict[str, Value]]:
     o = n.tanh()
     o.label = "o"
     return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n}
+
+
+def training_case(
+    loss: str, seed: int, n: int, noise: float = 0.0
+) -> tuple[np.ndarray, list[Any], int]:
+    """A small data set for a named loss: inputs (n × 2), targets, and the outputs a model needs.
+
+    Labels ±1 for ``hinge``, 0/1 for ``bce``, three classes for ``cross_entropy``, and a smooth
+    regression target (plus ``noise`` times a normal draw) for the others.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    if loss == "hinge":
+        return X, [1.0 if a * b > 0 else -1.0 for a, b in X], 1
+    if loss == "bce":
+        return X, [1.0 if a > b else 0.0 for a, b in X], 1
+    if loss == "cross_entropy":
+        return X, [int(a > 0) + int(b > 0) for a, b in X], 3
+    target = X[:, 0] * X[:, 1]
+    if noise:
+        target = target + noise * rng.normal(size=n)
+    return X, target.tolist(), 1

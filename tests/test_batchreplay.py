@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from examples import training_case
 
 from micrograd_x import data, engine, losses, optim, train
 from micrograd_x.batchreplay import BatchReplay, NotBatchableError, dense_order
@@ -132,22 +133,10 @@ def test_smooth_l1_with_beta_zero_is_l1() -> None:
     assert d.ravel().tolist() == pytest.approx([-1 / 3, 0.0, 1 / 3])
 
 
-def _case(loss: str, seed: int) -> tuple[np.ndarray, list[Any], int]:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(13, 2))
-    if loss == "hinge":
-        return X, [1.0 if a * b > 0 else -1.0 for a, b in X], 1
-    if loss == "bce":
-        return X, [1.0 if a > b else 0.0 for a, b in X], 1
-    if loss == "cross_entropy":
-        return X, [int(a > 0) + int(b > 0) for a, b in X], 3
-    return X, (X[:, 0] * X[:, 1]).tolist(), 1
-
-
 @pytest.mark.parametrize("opt", ["sgd", "adam", "adamw"])
 @pytest.mark.parametrize("loss", list(LOSSES))
 def test_mini_batches_replay_like_eager_mode(loss: str, opt: str) -> None:
-    X, y, nout = _case(loss, 7)
+    X, y, nout = training_case(loss, 7, 13)
     runs = []
     for replay in (False, True):
         model = MLP(2, [5, nout], activation="tanh", bias_init=0.1, seed=3)

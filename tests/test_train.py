@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from examples import training_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -276,18 +277,6 @@ def test_the_micrograd_demo_replayed_matches_eager_mode_step_by_step() -> None:
     assert p_replayed == pytest.approx(p_eager, rel=1e-10, abs=1e-10)
 
 
-def _case(loss: str, seed: int) -> tuple[np.ndarray, list[Any], int]:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(12, 2))
-    if loss == "hinge":
-        return X, [1.0 if a * b > 0 else -1.0 for a, b in X], 1
-    if loss == "bce":
-        return X, [1.0 if a > b else 0.0 for a, b in X], 1
-    if loss == "cross_entropy":
-        return X, [int(a > 0) + int(b > 0) for a, b in X], 3
-    return X, (X[:, 0] * X[:, 1] + 0.1 * rng.normal(size=12)).tolist(), 1
-
-
 @pytest.mark.parametrize("loss", train.LOSSES)
 @settings(max_examples=max(3, settings.default.max_examples // 20))
 @given(
@@ -298,7 +287,7 @@ def _case(loss: str, seed: int) -> tuple[np.ndarray, list[Any], int]:
 def test_every_named_loss_replays_like_eager_mode(
     loss: str, activation: str, adam: bool, seed: int
 ) -> None:
-    X, y, nout = _case(loss, seed)
+    X, y, nout = training_case(loss, seed, 12, noise=0.1)
     runs = []
     for replay in (False, True):
         # Biases start at 0.1, not 0: with balanced labels the output bias of a zero start gets
