@@ -144,7 +144,8 @@ class Optimizer(ABC):
 
         After :meth:`step_array` the state lives in arrays; reading this attribute writes it
         back first (:meth:`sync_state`), so it is always current, and costs nothing per step
-        when nobody reads it.
+        when nobody reads it. The dict is the same object every time: one kept from an earlier
+        read is brought up to date when the attribute is read again (``fit`` does at its end).
         """
         self.sync_state()
         return self._state
