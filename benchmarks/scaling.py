@@ -35,7 +35,7 @@ from micrograd_x.data import make_moons, to_signed
 from micrograd_x.nn import MLP
 from micrograd_x.train import fit
 
-__all__ = ["one_thread", "table_rows"]
+__all__ = ["one_thread", "table_rows", "torch_sgd", "torch_step"]
 
 L2 = 1e-4
 SIZES = {
@@ -187,16 +187,21 @@ def torch_step(weights: Any, X: Any, y: Any) -> Callable[[int], float] | None:
             if i < last:
                 h = h.relu()
         loss = (1.0 - yt * h[:, 0]).relu().mean() + L2 * sum((p * p).sum() for p in params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        lr = _lr(k)
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        return float(loss.detach())
+        return torch_sgd(torch, params, loss, k)
 
     return step
+
+
+def torch_sgd(torch: Any, params: list[Any], loss: Any, k: int) -> float:
+    """PyTorch's backward and SGD update of step ``k`` (the demo's schedule); the loss value."""
+    for p in params:
+        p.grad = None
+    loss.backward()
+    lr = _lr(k)
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+    return float(loss.detach())
 
 
 def _jax_step(weights: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], float] | None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks._common import Row, Scale, gc_state, median, optional_torch
-from benchmarks.scaling import one_thread, torch_step
+from benchmarks.scaling import one_thread, torch_sgd, torch_step
 from micrograd_x import zero_grad
 from micrograd_x.data import make_moons, to_signed
 from micrograd_x.nn import MLP
@@ -146,14 +146,7 @@ def _torch_scalars(sizes: list[int], weights: Any, X: Any, y: Any) -> Callable[[
                 h = out
             losses.append((1.0 - yi * h[0]).relu())
         total = sum(losses) * (1.0 / len(losses)) + L2 * sum(p * p for p in params)
-        for p in params:
-            p.grad = None
-        total.backward()
-        lr = _lr(k)
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        return float(total.detach())
+        return torch_sgd(torch, params, total, k)
 
     return step
 

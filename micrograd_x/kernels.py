@@ -35,10 +35,13 @@ class Kernel:
             non-finite number (the replay then reports the op's own error).
         partials: ``(out, *inputs, **params) -> one partial per input``, each an array or a
             plain number. For ``sum`` and ``dot`` the inputs are grouped (see :func:`_dot_fwd`).
+        forward_into: ``(out, x)``: the forward of a unary op without parameters written into
+            the array ``out`` (no temporary), or ``None`` when the op has no such form.
     """
 
     forward: Callable[..., Any]
     partials: Callable[..., tuple[Any, ...]]
+    forward_into: Callable[[Array, Array], Any] | None = None
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -144,15 +147,19 @@ KERNELS: Mapping[Op, Kernel] = {
     ops.NEG: Kernel(np.negative, lambda out, x: (-1.0,)),
     ops.POW: Kernel(_pow_fwd, _pow_partials),
     ops.POWV: Kernel(_powv_fwd, _powv_partials),
-    ops.EXP: Kernel(np.exp, lambda out, x: (out,)),
+    ops.EXP: Kernel(np.exp, lambda out, x: (out,), lambda out, x: np.exp(x, out=out)),
     ops.LOG: Kernel(np.log, lambda out, x: (1.0 / x,)),
     ops.SQRT: Kernel(np.sqrt, lambda out, x: (0.5 / out,)),
     ops.ABS: Kernel(np.abs, lambda out, x: (np.sign(x),)),
     ops.SIN: Kernel(np.sin, lambda out, x: (np.cos(x),)),
     ops.COS: Kernel(np.cos, lambda out, x: (-np.sin(x),)),
-    ops.TANH: Kernel(np.tanh, _tanh_partials),
+    ops.TANH: Kernel(np.tanh, _tanh_partials, lambda out, x: np.tanh(x, out=out)),
     ops.SIGMOID: Kernel(_sigmoid, lambda out, x: (out * _sigmoid(-x),)),
-    ops.RELU: Kernel(lambda x: np.maximum(x, 0.0), lambda out, x: (x > 0.0,)),
+    ops.RELU: Kernel(
+        lambda x: np.maximum(x, 0.0),
+        lambda out, x: (x > 0.0,),
+        lambda out, x: np.maximum(x, 0.0, out=out),
+    ),
     ops.LEAKY_RELU: Kernel(
         lambda x, slope=0.01: np.where(x > 0.0, x, slope * x),
         lambda out, x, slope=0.01: (np.where(x > 0.0, 1.0, slope),),

@@ -10,7 +10,7 @@ gradient reaches the neuron's weights (a ReLU whose input is negative for the wh
 The activations are recomputed from the parameters' current values as dense numpy arrays (the
 same numbers as the loss graph's nodes, to rounding), so the statistics are the same whether the
 step ran eagerly or replayed. Imports numpy, :mod:`micrograd_x.ops`, :mod:`micrograd_x.engine`,
-:mod:`micrograd_x.nn` and :mod:`micrograd_x.replay` (its numpy kernels).
+:mod:`micrograd_x.nn` and :mod:`micrograd_x.kernels` (the numpy kernels).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from numpy.typing import NDArray
 
 from micrograd_x import ops
 from micrograd_x.engine import Value, gradients
+from micrograd_x.kernels import KERNELS
 from micrograd_x.nn import ACTIVATIONS, MLP, Layer, Module, Neuron
-from micrograd_x.replay import KERNELS
 
 __all__ = ["STATS", "LayerStats", "layer_stats", "model_layers"]
 

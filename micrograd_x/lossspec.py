@@ -7,7 +7,7 @@ training runs over a batch axis), ``accuracy`` scores predictions and ``multi_ou
 whether a sample's prediction is a row of logits. Tests compare ``batched`` with ``fn``'s graph.
 :class:`NamedLoss` is the ``loss_fn`` that training builds from a record. Imports numpy,
 :mod:`micrograd_x.ops`, :mod:`micrograd_x.engine`, :mod:`micrograd_x.nn`, :mod:`micrograd_x.losses`
-and :mod:`micrograd_x.replay` (the numpy kernels of the ops the losses are made of).
+and :mod:`micrograd_x.kernels` (the numpy kernels of the ops the losses are made of).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from numpy.typing import NDArray
 
 from micrograd_x import losses, ops
 from micrograd_x.engine import Value
+from micrograd_x.kernels import KERNELS
 from micrograd_x.nn import Module
-from micrograd_x.replay import KERNELS
 
 __all__ = [
     "LOSSES",
@@ -237,7 +237,7 @@ class NamedLoss:
         terms, d = self.spec.batched(scores, targets, **self._kernel_options)
         n = len(terms)
         if self._sum or n == 1:
-            return float(terms.sum()), d
+            return float(np.add.reduce(terms)), d
         # As losses' mean: Σ terms · (1/n), each term's gradient 1/n.
         scale = 1.0 / n
-        return float(terms.sum()) * scale, d * scale
+        return float(np.add.reduce(terms)) * scale, d * scale

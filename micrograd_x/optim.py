@@ -128,15 +128,27 @@ class Optimizer(ABC):
             group = ParamGroup(ps, number(name, "lr", spec.get("lr", lr)), opts)
             self._check(group)
             self.param_groups.append(group)
-        self.state: dict[int, dict[str, float]] = {}
+        self._state: dict[int, dict[str, float]] = {}
         self.steps = 0
-        # While step_array runs: each group's state as arrays (None: self.state is current).
+        # While step_array runs: each group's state as arrays (None: self._state is current).
         self._arrays: list[dict[str, Any]] | None = None
         # The order of each group's parameters in step_array's arrays (None: group order).
         self._order: list[list[Value]] | None = None
 
     def _check(self, group: ParamGroup) -> None:  # noqa: B027 - optional hook, no-op by default
         """Validate a group's options (overridden by each optimizer that has any)."""
+
+    @property
+    def state(self) -> dict[int, dict[str, float]]:
+        """Per-parameter state (momentum buffers, moment estimates), keyed by ``id(param)``.
+
+        After :meth:`step_array` the state lives in arrays; reading this attribute writes it
+        back first (:meth:`sync_state`), so it is always current, and costs nothing per step
+        when nobody reads it. The dict is the same object every time: one kept from an earlier
+        read is brought up to date when the attribute is read again (``fit`` does at its end).
+        """
+        self.sync_state()
+        return self._state
 
     @property
     def params(self) -> list[Value]:
@@ -160,7 +172,7 @@ class Optimizer(ABC):
 
     def reset(self) -> None:
         """Forget the per-parameter state (momentum buffers, moment estimates) and step count."""
-        self.state.clear()
+        self._state.clear()
         self._arrays = None
         self.steps = 0
 
@@ -261,7 +273,7 @@ class Optimizer(ABC):
     def _group_arrays(self, params: list[Value]) -> dict[str, Any]:
         import numpy as np
 
-        states = [self.state.get(id(p), {}) for p in params]
+        states = [self._state.get(id(p), {}) for p in params]
         keys = {k for st in states for k in st}
         out: dict[str, Any] = {}
         for k in keys:
@@ -274,13 +286,18 @@ class Optimizer(ABC):
         return out
 
     def sync_state(self) -> None:
-        """Write the state kept as arrays by :meth:`step_array` back into :attr:`state`."""
+        """Write the state kept as arrays by :meth:`step_array` back into :attr:`state`.
+
+        Reading :attr:`state` calls this; there is no need to call it by hand.
+        """
         if self._arrays is None:
             return
         for ps, arrays in zip(self._group_order(), self._arrays):
+            if not arrays:
+                continue  # a rule without state (plain SGD): nothing to write
             cols = {k: v.tolist() for k, v in arrays.items()}
             for j, p in enumerate(ps):
-                self.state[id(p)] = {k: vals[j] for k, vals in cols.items()}
+                self._state[id(p)] = {k: vals[j] for k, vals in cols.items()}
         self._arrays = None
 
     def step(self) -> None:
@@ -296,7 +313,7 @@ class Optimizer(ABC):
         updates: list[tuple[Value, float, dict[str, float]]] = []
         for group in self.param_groups:
             for p in group.params:
-                st = dict(self.state.get(id(p), ()))
+                st = dict(self._state.get(id(p), ()))
                 g = _grad(p)
                 new = self._update(p.data, g, st, group)
                 if not (math.isfinite(new) and all(map(math.isfinite, st.values()))):
@@ -308,7 +325,7 @@ class Optimizer(ABC):
         self.steps += 1
         for p, new, st in updates:
             p.data = new
-            self.state[id(p)] = st
+            self._state[id(p)] = st
 
     @abstractmethod
     def _update(self, x: Any, g: Any, state: dict[str, Any], group: ParamGroup) -> Any:

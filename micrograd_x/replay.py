@@ -4,8 +4,11 @@
 build a graph once and compile it into a :class:`Replay`: node op codes and parent indices in
 numpy arrays, grouped so that every node of one op at one depth is computed by one array
 operation, forward and backward, by the numpy kernels of :mod:`micrograd_x.kernels` (whose
-:data:`KERNELS` and :class:`Kernel` are re-exported here). Imports numpy, :mod:`micrograd_x.ops`,
-:mod:`micrograd_x.engine`, :mod:`micrograd_x.backward` and :mod:`micrograd_x.kernels`.
+:data:`KERNELS` and :class:`Kernel` are re-exported here). The groups themselves live in
+:mod:`micrograd_x.replaygroups`, check mode's comparison with eager mode in
+:mod:`micrograd_x.replaycheck` (:class:`ReplayDivergenceError` is re-exported here). Imports
+numpy and the micrograd_x modules ``ops``, ``engine``, ``backward``, ``kernels``,
+``replaygroups`` and ``replaycheck``.
 
 Semantics are those of ``jax.jit``: the *structure* (which ops, on which inputs, in which order)
 is fixed when the graph is captured; only the values of the inputs change from run to run. Python
@@ -25,8 +28,7 @@ node; a replay's ``forward`` computes the value and its ``backward`` raises the 
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -34,10 +36,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from micrograd_x import ops
-from micrograd_x.backward import gradients, topological_order
+from micrograd_x.backward import topological_order
 from micrograd_x.engine import Value
 from micrograd_x.kernels import KERNELS, Kernel
-from micrograd_x.ops import Op
+from micrograd_x.replaycheck import ReplayDivergenceError, compare, params_key, signature
+from micrograd_x.replaygroups import (
+    DotGroup,
+    ElementwiseGroup,
+    Group,
+    SumGroup,
+    diagnose_backward,
+    diagnose_forward,
+    kernel_of,
+)
 
 __all__ = [
     "KERNELS",
@@ -49,359 +60,8 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-Index = NDArray[np.intp]
-Sel = slice | Index
-
-_dot_forward = KERNELS[ops.DOT].forward
-"""The dot kernel's forward, bound once for the grouped dot products' fallback path."""
-
-
-def _kernel(op: Op) -> Kernel:
-    try:
-        return KERNELS[op]
-    except KeyError:
-        raise TypeError(
-            f"replay: the op {op.name!r} has no numpy kernel; add one to "
-            "micrograd_x.kernels.KERNELS, or run this graph in eager mode"
-        ) from None
-
-
-# ---------------------------------------------------------------------------------------------
-# Index utilities.
-
-
-def _as_slice(idx: Index) -> Sel:
-    """A slice when ``idx`` is a run of consecutive integers (a view, no gather), else ``idx``."""
-    n = len(idx)
-    if (
-        idx.ndim == 1
-        and n
-        and int(idx[-1]) - int(idx[0]) == n - 1
-        and bool(np.all(np.diff(idx) == 1))
-    ):
-        return slice(int(idx[0]), int(idx[0]) + n)
-    return idx
-
-
-class _Scatter:
-    """Adds contributions into ``g`` at target rows that may repeat (a shared parent)."""
-
-    __slots__ = ("_inv", "_m", "_perm", "_starts", "_where", "dup")
-
-    def __init__(self, targets: Index) -> None:
-        uniq, inv = np.unique(targets, return_inverse=True)
-        self.dup = len(uniq) != len(targets)
-        self._where: Sel = _as_slice(uniq if self.dup else targets)
-        self._inv = inv.astype(np.intp)
-        self._m = len(uniq)
-        self._perm: Index | None = None
-        self._starts: Index | None = None
-
-    def add(self, g: Array, c: Any) -> None:
-        if not self.dup:
-            g[self._where] += c
-            return
-        c = np.broadcast_to(c, (len(self._inv), *g.shape[1:]))
-        if c.ndim == 1:
-            g[self._where] += np.bincount(self._inv, weights=c, minlength=self._m)
-            return
-        if self._perm is None or self._starts is None:
-            self._perm = np.argsort(self._inv, kind="stable").astype(np.intp)
-            first = np.r_[True, np.diff(self._inv[self._perm]) != 0]
-            self._starts = np.flatnonzero(first).astype(np.intp)
-        g[self._where] += np.add.reduceat(c[self._perm], self._starts, axis=0)
-
-
-class _Slot:
-    """The edges of one input position of a group: where to gather, where to send gradients."""
-
-    __slots__ = ("gather", "keep", "scatter")
-
-    def __init__(self, idx: Index, needs_grad: NDArray[np.bool_]) -> None:
-        self.gather: Sel = _as_slice(idx)
-        flat_keep = needs_grad[idx].ravel()
-        # keep: None = every edge needs a gradient; an empty array = none does.
-        self.keep: Index | None = None if flat_keep.all() else np.flatnonzero(flat_keep)
-        targets = idx.ravel() if self.keep is None else idx.ravel()[self.keep]
-        self.scatter = _Scatter(targets) if len(targets) else None
-
-
-# ---------------------------------------------------------------------------------------------
-# Groups: all nodes of one op (and parameters, and arity) at one depth; their outputs occupy
-# consecutive rows [start, stop) of the value array.
-
-
-class _Group(ABC):
-    op: Op
-    start: int
-    stop: int
-    params: dict[str, float]
-
-    @abstractmethod
-    def forward(self, v: Array) -> None:
-        """Compute the group's rows of the value array ``v``."""
-
-    @abstractmethod
-    def backward(self, v: Array, g: Array) -> None:
-        """Add the group's partial × gradient into its inputs' rows of ``g``."""
-
-    @abstractmethod
-    def parents_of(self, j: int) -> list[int]:
-        """Value-array rows of the inputs of the group's ``j``-th node."""
-
-    @abstractmethod
-    def partial_arrays(self, v: Array) -> list[Array]:
-        """One array of partials per input slot, the node axis first (for diagnostics)."""
-
-
-class _Elementwise(_Group):
-    """A unary or binary op: one gather per input, one kernel call, one scatter per input."""
-
-    def __init__(
-        self,
-        op: Op,
-        params: dict[str, float],
-        start: int,
-        parents: list[Index],
-        needs_grad: NDArray[np.bool_],
-    ) -> None:
-        self.op, self.params, self.start = op, params, start
-        self.stop = start + len(parents[0])
-        k = _kernel(op)
-        self._f, self._d = k.forward, k.partials
-        self._idx = parents
-        self._slots = [_Slot(p, needs_grad) for p in parents]
-
-    def forward(self, v: Array) -> None:
-        v[self.start : self.stop] = self._f(*[v[s.gather] for s in self._slots], **self.params)
-
-    def backward(self, v: Array, g: Array) -> None:
-        gout = g[self.start : self.stop]
-        ins = [v[s.gather] for s in self._slots]
-        parts = self._d(v[self.start : self.stop], *ins, **self.params)
-        for slot, d in zip(self._slots, parts):
-            if slot.scatter is None:
-                continue
-            if isinstance(d, float):
-                if d == 0.0:
-                    continue
-                c = gout if d == 1.0 else d * gout
-            else:
-                c = d * gout
-            if slot.keep is not None:
-                c = np.broadcast_to(c, gout.shape)[slot.keep]
-            slot.scatter.add(g, c)
-
-    def parents_of(self, j: int) -> list[int]:
-        return [int(p[j]) for p in self._idx]
-
-    def partial_arrays(self, v: Array) -> list[Array]:
-        out = v[self.start : self.stop]
-        ins = [v[s.gather] for s in self._slots]
-        parts = self._d(out, *ins, **self.params)
-        return [np.broadcast_to(np.asarray(d, dtype=np.float64), out.shape) for d in parts]
-
-
-class _Sum(_Group):
-    """n-ary Σ over nodes of equal arity: a (nodes, inputs) gather, a row sum."""
-
-    def __init__(self, start: int, parents: Index, needs_grad: NDArray[np.bool_]) -> None:
-        self.op, self.params, self.start = ops.SUM, {}, start
-        self.stop = start + parents.shape[0]
-        self._idx = parents
-        self._slot = _Slot(parents, needs_grad)
-
-    def forward(self, v: Array) -> None:
-        v[self.start : self.stop] = v[self._idx].sum(axis=1)
-
-    def backward(self, v: Array, g: Array) -> None:
-        slot = self._slot
-        if slot.scatter is None:
-            return
-        gout = g[self.start : self.stop]
-        k = self._idx.shape[1]
-        c = np.repeat(gout, k, axis=0)  # row-major: node j's inputs are consecutive
-        if slot.keep is not None:
-            c = c[slot.keep]
-        slot.scatter.add(g, c)
-
-    def parents_of(self, j: int) -> list[int]:
-        return [int(p) for p in self._idx[j]]
-
-    def partial_arrays(self, v: Array) -> list[Array]:
-        return [np.ones((self.stop - self.start, *v.shape[1:]))]
-
-
-class _Dot(_Group):
-    """n-ary Σwᵢxᵢ + b over nodes with equal numbers of pairs.
-
-    Weights and inputs are gathered as (nodes, pairs) matrices; a missing bias reads the zero
-    row. When the weight rows and input rows repeat across nodes (a layer applied to a batch of
-    samples: every neuron's weights meet every sample's inputs), the group is a matrix product
-    and runs as one: (unique weight rows) @ (unique input rows)ᵀ, forward and backward.
-    """
-
-    def __init__(
-        self,
-        start: int,
-        w: Index,
-        x: Index,
-        b: Index,
-        has_bias: bool,
-        needs_grad: NDArray[np.bool_],
-    ) -> None:
-        self.op, self.params, self.start = ops.DOT, {}, start
-        n = w.shape[0]
-        self.stop = start + n
-        self._w, self._x, self._b, self._has_bias = w, x, b, has_bias
-        self._sw = _Slot(w, needs_grad)
-        self._sx = _Slot(x, needs_grad)
-        self._sb = _Slot(b, needs_grad) if has_bias else None
-        self._bias: Sel = _as_slice(b)
-        self._cache: tuple[Array, Array] | None = None
-        # Matrix-product form: factor the (nodes, pairs) index matrices into unique rows.
-        self._mm: tuple[Any, ...] | None = None
-        wu, wr = np.unique(w, axis=0, return_inverse=True)
-        xu, xr = np.unique(x, axis=0, return_inverse=True)
-        r, s = len(wu), len(xu)
-        if n > 1 and r * s <= 2 * n and (r < n or s < n):
-            flat = wr.ravel().astype(np.intp) * s + xr.ravel().astype(np.intp)
-            full = r * s == n and bool(np.all(flat == np.arange(n)))
-            self._mm = (
-                wu.astype(np.intp),
-                xu.astype(np.intp),
-                flat,
-                full,
-                r,
-                s,
-                _Slot(wu.astype(np.intp), needs_grad),
-                _Slot(xu.astype(np.intp), needs_grad),
-            )
-
-    @staticmethod
-    def order(w: Index, x: Index) -> Index:
-        """A node order for a group: sorted by (weight row, input row), for the product form."""
-        _, wr = np.unique(w, axis=0, return_inverse=True)
-        _, xr = np.unique(x, axis=0, return_inverse=True)
-        return np.lexsort((xr.ravel(), wr.ravel())).astype(np.intp)
-
-    def forward(self, v: Array) -> None:
-        mm = self._mm
-        if mm is not None and v.ndim == 1:
-            wu, xu, flat, full = mm[:4]
-            vw, vx = v[wu], v[xu]
-            prod = vw @ vx.T
-            out = prod.ravel() if full else prod.ravel()[flat]
-            self._cache = (vw, vx)
-        else:
-            vw, vx = v[self._w], v[self._x]
-            out = _dot_forward(vw, vx, 0.0)
-            self._cache = (vw, vx)
-        if self._has_bias:
-            out = out + v[self._bias]
-        v[self.start : self.stop] = out
-
-    def backward(self, v: Array, g: Array) -> None:
-        gout = g[self.start : self.stop]
-        if self._cache is None:
-            self.forward(v)
-        assert self._cache is not None
-        vw, vx = self._cache
-        mm = self._mm
-        if mm is not None and v.ndim == 1:
-            _, _, flat, full, r, s, swu, sxu = mm
-            gm = gout if full else np.bincount(flat, weights=gout, minlength=r * s)
-            gm = gm.reshape(r, s)
-            if swu.scatter is not None:
-                self._send(swu, g, gm @ vx)
-            if sxu.scatter is not None:
-                self._send(sxu, g, gm.T @ vw)
-        else:
-            gcol = gout[:, None]
-            if self._sw.scatter is not None:
-                self._send(self._sw, g, vx * gcol)
-            if self._sx.scatter is not None:
-                self._send(self._sx, g, vw * gcol)
-        if self._sb is not None and self._sb.scatter is not None:
-            c = gout if self._sb.keep is None else gout[self._sb.keep]
-            self._sb.scatter.add(g, c)
-
-    @staticmethod
-    def _send(slot: _Slot, g: Array, c: Array) -> None:
-        assert slot.scatter is not None
-        c = c.reshape(-1, *c.shape[2:])
-        if slot.keep is not None:
-            c = c[slot.keep]
-        slot.scatter.add(g, c)
-
-    def parents_of(self, j: int) -> list[int]:
-        out = [int(p) for p in self._w[j]] + [int(p) for p in self._x[j]]
-        return [*out, int(self._b[j])] if self._has_bias else out
-
-    def partial_arrays(self, v: Array) -> list[Array]:
-        n = self.stop - self.start
-        return [v[self._x], v[self._w], np.ones((n, *v.shape[1:]))]
-
-
-# ---------------------------------------------------------------------------------------------
-# The compiled program.
-
-
-class ReplayDivergenceError(RuntimeError):
-    """A checked replay found a graph (or a result) that differs from eager mode."""
-
 
 _data = attrgetter("data")
-
-
-def _params_key(params: Mapping[str, float] | None) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted(params.items())) if params else ()
-
-
-def _signature(root: Value, inputs: Sequence[Value]) -> list[tuple[Any, ...]]:
-    """The graph's structure as data: one entry per node in topological order.
-
-    Leaves are ``("input", i)``, ``("const", value)`` or ``("leaf", value, label)``; other
-    nodes ``(op name, params, parent positions)``.
-    """
-    where = {id(x): i for i, x in enumerate(inputs)}
-    order = topological_order(root)
-    pos = {id(n): i for i, n in enumerate(order)}
-    sig: list[tuple[Any, ...]] = []
-    for node in order:
-        i = where.get(id(node))
-        if i is not None:
-            sig.append(("input", i))
-        elif node.is_constant:
-            sig.append(("const", node.data))
-        elif node.is_leaf:
-            sig.append(("leaf", node.data, node.label))
-        else:
-            op = node.op
-            assert op is not None
-            parents = tuple(pos[id(p)] for p in node.parents)
-            sig.append((op.name, _params_key(node.params), parents))
-    return sig
-
-
-def _same_structure(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    # Frozen leaves may hold other numbers (e.g. a stabilizing shift such as max(logits)):
-    # that is a divergence only if the results differ, which the value check decides.
-    if a[0] in ("const", "leaf"):
-        return bool(a[0] == b[0])
-    return a == b
-
-
-def _describe(entry: tuple[Any, ...]) -> str:
-    if entry[0] == "input":
-        return f"input {entry[1]}"
-    if entry[0] == "const":
-        return f"the constant {entry[1]!r}"
-    if entry[0] == "leaf":
-        label = f" {entry[2]!r}" if entry[2] else ""
-        return f"the frozen leaf{label} = {entry[1]!r}"
-    params = "".join(f", {k}={v!r}" for k, v in entry[1])
-    return f"{entry[0]}({', '.join(f'#{p}' for p in entry[2])}{params})"
 
 
 class Replay:
@@ -471,7 +131,7 @@ class Replay:
         self._calls = 0
         self.nodes: tuple[Value, ...] = ()
         self._compile(root, inputs)
-        self._signature = _signature(root, inputs) if check else None
+        self._signature = signature(root, inputs) if check else None
         self.root: Value | None = root if keep_graph else None
         if not keep_graph:
             self.nodes = ()
@@ -505,9 +165,9 @@ class Replay:
             depth[key] = d + 1
             op = node.op
             assert op is not None
-            _kernel(op)
+            kernel_of(op)
             arity = len(parents) // 2 if op is ops.DOT else len(parents)
-            gkey = (d + 1, op.name, _params_key(node.params), arity)
+            gkey = (d + 1, op.name, params_key(node.params), arity)
             groups.setdefault(gkey, []).append(node)
         # Frozen nodes: rows after the inputs.
         for node in frozen:
@@ -518,7 +178,7 @@ class Replay:
         needs = np.zeros(n_total + 1, dtype=bool)
         needs[:n_in] = True
         needs[start:n_total] = True
-        built: list[_Group] = []
+        built: list[Group] = []
         for gkey in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3])):
             members = groups[gkey]
             op = members[0].op
@@ -532,16 +192,16 @@ class Replay:
                     [row[id(m.parents[-1])] if len(m.parents) > 2 * k else zero for m in members],
                     np.intp,
                 )
-                perm = _Dot.order(w, x)
+                perm = DotGroup.order(w, x)
                 members = [members[i] for i in perm]
                 w, x, b = w[perm], x[perm], b[perm]
                 has_bias = any(len(m.parents) > 2 * k for m in members)
-                grp: _Group = _Dot(start, w, x, b, has_bias, needs)
+                grp: Group = DotGroup(start, w, x, b, has_bias, needs)
             elif op is ops.SUM:
                 pm = np.array([[row[id(q)] for q in m.parents] for m in members], np.intp)
                 perm = np.lexsort(pm.T[::-1]).astype(np.intp)
                 members = [members[i] for i in perm]
-                grp = _Sum(start, pm[perm], needs)
+                grp = SumGroup(start, pm[perm], needs)
             else:
                 cols = [
                     np.array([row[id(m.parents[j])] for m in members], np.intp)
@@ -549,7 +209,7 @@ class Replay:
                 ]
                 perm = np.lexsort(cols[::-1]).astype(np.intp)
                 members = [members[i] for i in perm]
-                grp = _Elementwise(op, params, start, [c[perm] for c in cols], needs)
+                grp = ElementwiseGroup(op, params, start, [c[perm] for c in cols], needs)
             for m in members:
                 row[id(m)] = len(row)
             start += len(members)
@@ -633,7 +293,7 @@ class Replay:
                 grp.forward(v)
         if not np.isfinite(v[self._frozen_rows[1] :]).all():
             with np.errstate(all="ignore"):
-                self._diagnose_forward(v)
+                diagnose_forward(self._groups, v)
         self._g = None
         return v
 
@@ -648,7 +308,7 @@ class Replay:
                 grp.backward(v, g)
         if not np.isfinite(g[: self._n_total]).all():
             with np.errstate(all="ignore"):
-                self._diagnose_backward(v, g)
+                diagnose_backward(self._groups, v, g, self._n_in, self._n_total)
         self._g = g
         return g
 
@@ -798,43 +458,6 @@ class Replay:
 
     # -- diagnostics --------------------------------------------------------------------------
 
-    def _locate(self, row: int) -> tuple[_Group, int]:
-        for grp in self._groups:
-            if grp.start <= row < grp.stop:
-                return grp, row - grp.start
-        raise AssertionError(row)  # pragma: no cover
-
-    def _diagnose_forward(self, v: Array) -> None:
-        for grp in self._groups:
-            out = v[grp.start : grp.stop]
-            bad = ~np.isfinite(out)
-            if bad.any():
-                j, *col = (int(i) for i in np.argwhere(bad)[0])
-                ins = [float(v[tuple([p, *col])]) for p in grp.parents_of(j)]
-                op = grp.op
-                # The op's own float forward raises its precise error (DomainError, ...).
-                res = op.forward(*ins, **grp.params)
-                args = ", ".join(repr(a) for a in ins)
-                raise OverflowError(
-                    f"{op.name}: the result {res!r} is not finite for inputs ({args}) (replay)"
-                )
-        raise AssertionError("replay: a non-finite value was not found")  # pragma: no cover
-
-    def _diagnose_backward(self, v: Array, g: Array) -> None:
-        for grp in self._groups:
-            for arr in grp.partial_arrays(v):
-                bad = ~np.isfinite(arr)
-                if bad.any():
-                    j, *col = (int(i) for i in np.argwhere(bad)[0])
-                    ins = tuple(float(v[tuple([p, *col])]) for p in grp.parents_of(j))
-                    args = ", ".join(repr(a) for a in ins)
-                    raise ops.NonDifferentiableError(
-                        grp.op.name, f"a local derivative is infinite at inputs ({args})", ins
-                    )
-        bad_rows = np.flatnonzero(~np.isfinite(g[: self._n_total]).reshape(self._n_total, -1))
-        where = "an input" if bad_rows[0] < self._n_in else self._locate(int(bad_rows[-1]))[0].op
-        raise OverflowError(f"backward: a gradient overflowed to infinity at {where} (replay)")
-
     # -- check mode ---------------------------------------------------------------------------
 
     def _after(self, vals: Array, out: Any, grads: Array | None) -> None:
@@ -845,54 +468,20 @@ class Replay:
         row = vals if vals.ndim == 1 else vals[0]
         o = out if vals.ndim == 1 else float(out[0])
         gr = None if grads is None else (grads if vals.ndim == 1 else grads[0])
-        self._check(row.tolist(), o, gr)
+        assert self._rebuild is not None and self._signature is not None
+        root, inputs = self._rebuild(row.tolist())
+        names = [self._input_name(i) for i in range(self._n_in)]
+        compare(
+            self._calls,
+            self._signature,
+            root,
+            inputs,
+            o,
+            None if gr is None else gr.tolist(),
+            names,
+        )
         if not self._checks_left:
             self._signature = None
-
-    def _check(self, vals: list[float], out: float, grads: Array | None) -> None:
-        assert self._rebuild is not None and self._signature is not None
-        call = self._calls
-        root, inputs = self._rebuild(vals)
-        sig = _signature(root, inputs)
-        ref = self._signature
-        hint = (
-            "The structure of a replayed graph is fixed at capture: Python control flow that "
-            "depends on values, and leaves that are not inputs, are frozen. Capture again, or "
-            "run this function in eager mode."
-        )
-        for i, (a, b) in enumerate(zip(ref, sig)):
-            if not _same_structure(a, b):
-                raise ReplayDivergenceError(
-                    f"replay: at call {call}, eager mode builds a different graph: node #{i} is "
-                    f"{_describe(b)} now but was {_describe(a)} at capture. {hint}"
-                )
-        if len(ref) != len(sig):
-            raise ReplayDivergenceError(
-                f"replay: at call {call}, eager mode builds {len(sig)} nodes but {len(ref)} "
-                f"were captured. {hint}"
-            )
-        changed = [
-            f"node #{i} is {_describe(b)} now but was {_describe(a)} at capture"
-            for i, (a, b) in enumerate(zip(ref, sig))
-            if a != b
-        ]
-        why = f" ({'; '.join(changed[:3])})" if changed else ""
-        tol = 1e-9
-        eager = root.data
-        if not abs(eager - out) <= tol * max(1.0, abs(eager)):
-            raise ReplayDivergenceError(
-                f"replay: at call {call}, the output is {out!r} in replay but {eager!r} in "
-                f"eager mode{why}. {hint}"
-            )
-        if grads is not None:
-            eg = gradients(root, list(inputs))
-            for i, (a, e) in enumerate(zip(grads.tolist(), eg)):
-                if not abs(a - e) <= tol * max(1.0, abs(e)):
-                    raise ReplayDivergenceError(
-                        f"replay: at call {call}, the gradient of input {i} "
-                        f"({self._input_name(i)}) is {a!r} in replay but {e!r} in eager "
-                        f"mode{why}. {hint}"
-                    )
 
 
 def _store_partials(node: Value, parts: Iterable[Any]) -> None:

@@ -6,14 +6,21 @@ captured.
 Every runner measures a step (loss, accuracy, gradient norm, with the gradients in place), then
 updates. :class:`BatchRun` keeps the parameters in one flat numpy array through the replay and
 the optimizer (:meth:`~micrograd_x.optim.Optimizer.step_array`) and writes them back into the
-``Value``s when asked (before callbacks, at the end of ``fit``). Imports numpy and the
-micrograd_x modules ``engine``, ``nn``, ``lossspec``, ``batchreplay``, ``replay`` and ``ops``.
+``Value``s when asked (before callbacks, at the end of ``fit``). That write-back cannot wait
+for a first read: a callback may reach a parameter without the trainer (a model in its
+closure), and the engine reads a ``Value``'s number from its slot, not through a property
+(``w * x``), so there is no read to intercept. It is one C-level pass per attribute instead.
+Imports numpy and the micrograd_x modules ``engine``, ``nn``, ``lossspec``, ``batchreplay``,
+``replay`` and ``ops``.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
+from itertools import repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +29,7 @@ from numpy.typing import NDArray
 from micrograd_x.batchreplay import BatchReplay, dense_order
 from micrograd_x.engine import Value, zero_grad
 from micrograd_x.lossspec import NamedLoss, ScoreAccuracy
-from micrograd_x.nn import Module, Neuron
+from micrograd_x.nn import MLP, Layer, Module, Neuron
 from micrograd_x.ops import DomainError
 from micrograd_x.replay import Replay, capture
 
@@ -35,30 +42,35 @@ Array = NDArray[np.float64]
 Measured = tuple[float, "float | None", float, int]
 """``(loss, accuracy, gradient norm, batch size)`` of a measured step."""
 
+_DATA = attrgetter("data")
+
 
 def structure(trainer: Trainer) -> tuple[Any, ...]:
     """What a capture depends on besides values: the loss, optimizer, accuracy and modules.
 
     Two equal results mean a captured step still computes what eager mode would. It lists the
     identity of the loss function, the optimizer and the accuracy rule, of every module (and
-    each neuron's activation and bias) and of every parameter, in order.
+    each neuron's activation and bias) and of every parameter, in order. For a tree of
+    :class:`~micrograd_x.nn.MLP`, :class:`~micrograd_x.nn.Layer` and
+    :class:`~micrograd_x.nn.Neuron` the parameters are read from the neurons directly (a
+    callback runs this after every step); other modules add ``model.parameters()``.
     """
     mods: list[Any] = []
+    known = True
     todo: list[Module] = [trainer.model]
     while todo:
         m = todo.pop()
         mods.append(id(m))
-        if isinstance(m, Neuron):
+        if type(m) is Neuron:
+            # A neuron's parameters by identity in one C-level pass (no names built).
+            mods.append((m.activation, id(m.b), tuple(map(id, m.w))))
+        elif isinstance(m, Neuron):
             mods.append((m.activation, m.b is None, len(m.w)))
+        known = known and type(m) in (MLP, Layer, Neuron)
         todo.extend(reversed(m.children()))
-    params = tuple(id(p) for p in trainer.model.parameters())
-    return (
-        id(trainer.loss_fn),
-        id(trainer.optimizer),
-        id(trainer.accuracy_fn),
-        tuple(mods),
-        params,
-    )
+    if not known:
+        mods.append(tuple(map(id, trainer.model.parameters())))
+    return (id(trainer.loss_fn), id(trainer.optimizer), id(trainer.accuracy_fn), tuple(mods))
 
 
 def _grad_norm(params: Sequence[Value]) -> float:
@@ -144,8 +156,10 @@ class BatchRun(EagerRun):
         self.n_opt = len(opt.params)
         idx = np.array([where[id(p)] for p in model.parameters()], np.intp)
         n_model = len(idx)
+        # The model's parameters in P: a slice when they are the first n_model entries in any
+        # order (their L2 term and gradient norm are sums, and the L2 gradient is elementwise).
         self.model_idx: slice | NDArray[np.intp] = (
-            slice(0, n_model) if bool(np.all(idx == np.arange(n_model))) else idx
+            slice(0, n_model) if bool(np.all(np.sort(idx) == np.arange(n_model))) else idx
         )
         self.replay = BatchReplay(model, layout)
         # The named loss checks its targets and options once, with its own errors: every
@@ -165,6 +179,7 @@ class BatchRun(EagerRun):
             raise
         self.P = np.fromiter((p.data for p in layout), np.float64, len(layout))
         self.G = np.zeros_like(self.P)
+        self._l2_buf = np.empty(n_model)
         self._fresh = False  # whether the Values hold P and G
 
     def _accuracy(self, scores: Array, y: Array, idx: NDArray[np.intp] | None) -> float | None:
@@ -185,26 +200,30 @@ class BatchRun(EagerRun):
         """As :meth:`EagerRun.measure`; the gradients go to the flat array."""
         X, y = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
         P, G = self.P, self.G
-        G.fill(0.0)
+        # The replay writes every gradient (0 for the optimizer's parameters the model does
+        # not use) and leaves checking them to the sum of squares below.
         scores, loss = self.replay.forward_backward(
-            P, X, lambda s: self.loss_fn.batch_loss(s, y), G
+            P, X, lambda s: self.loss_fn.batch_loss(s, y), G, check_grads=False
         )
         l2 = self.loss_fn.l2
         mi = self.model_idx
+        gm = G[mi]
         if l2:
             pm = P[mi]
             loss = loss + float(pm @ pm) * l2
-            # d(l2·Σp·p)/dp = l2·p + l2·p, as the product node's two partials give it.
-            wp = l2 * pm
-            wp += wp
-            G[mi] += wp
+            # d(l2·Σp·p)/dp = l2·p + l2·p, as the product node's two partials give it; that
+            # is (2·l2)·p exactly (doubling is exact), one product instead of two.
+            if isinstance(mi, slice):
+                gm += np.multiply(pm, l2 + l2, out=self._l2_buf)
+            else:
+                G[mi] += pm * (l2 + l2)
+                gm = G[mi]
         if not math.isfinite(loss):
             raise FloatingPointError("replay: the loss is not finite")
-        gm = G[mi]
         sq = float(gm @ gm)
         # Every gradient outside the model's is 0; a finite sum of squares means every one of
         # the model's is finite (an overflowing sum needs the scan).
-        if l2 and not math.isfinite(sq) and not np.isfinite(gm).all():
+        if not math.isfinite(sq) and not np.isfinite(gm).all():
             raise FloatingPointError("replay: a gradient is not finite")
         self._fresh = False
         return loss, self._accuracy(scores, y, idx), math.sqrt(sq), len(y)
@@ -219,18 +238,22 @@ class BatchRun(EagerRun):
         self._fresh = False
 
     def write_back(self) -> None:
-        """Write the parameters' values and last gradients into their ``Value``s."""
+        """Write the parameters' values and last gradients into their ``Value``s.
+
+        One C-level pass per attribute (``map`` over ``setattr``), no Python loop; nothing when
+        the ``Value``s are already current. The optimizer's state stays in arrays until
+        someone reads :attr:`~micrograd_x.optim.Optimizer.state`.
+        """
         if self._fresh:
             return
-        for p, v, g in zip(self.layout, self.P.tolist(), self.G.tolist()):
-            p.data = v
-            p.grad = g
-        self.trainer.optimizer.sync_state()
+        layout = self.layout
+        deque(map(setattr, layout, repeat("data"), self.P.tolist()), maxlen=0)
+        deque(map(setattr, layout, repeat("grad"), self.G.tolist()), maxlen=0)
         self._fresh = True
 
     def read_back(self) -> None:
         """Read the ``Value``s' data again (a callback may have changed it)."""
-        self.P[:] = np.fromiter((p.data for p in self.layout), np.float64, len(self.layout))
+        self.P[:] = np.fromiter(map(_DATA, self.layout), np.float64, len(self.layout))
 
 
 def _prediction_nodes(preds: list[Any]) -> list[Value]:

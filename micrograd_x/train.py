@@ -6,9 +6,10 @@ and a model whose graph is static, steps are replayed instead: one sample's grap
 runs over the batch axis (:mod:`micrograd_x.batchreplay`), full batch or mini-batches; a custom
 loss function may be captured and replayed as a whole graph (:mod:`micrograd_x.replay`).
 :mod:`micrograd_x.replayrun` holds the three ways a step runs.
-Imports: the standard library, numpy, tqdm and the micrograd_x modules ``engine``, ``nn``,
-``lossspec``, ``layerstats``, ``history``, ``optim``, ``data``, ``batchreplay``, ``replay`` and
-``replayrun``.
+:func:`accuracy` and :func:`predict` (re-exported) and the checks of ``X`` and ``y`` live in
+:mod:`micrograd_x.trainio`. Imports: the standard library, numpy, tqdm and the micrograd_x
+modules ``engine``, ``nn``, ``lossspec``, ``layerstats``, ``history``, ``optim``, ``data``,
+``batchreplay``, ``replay``, ``replayrun`` and ``trainio``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from micrograd_x import layerstats, losses, lossspec
+from micrograd_x import layerstats, losses, lossspec, trainio
 from micrograd_x.batchreplay import BatchReplay, NotBatchableError
 from micrograd_x.data import batches
 from micrograd_x.engine import Value
@@ -33,6 +34,7 @@ from micrograd_x.nn import Module
 from micrograd_x.optim import SGD, Optimizer, Schedule
 from micrograd_x.replay import Replay
 from micrograd_x.replayrun import BatchRun, EagerRun, GraphRun, structure
+from micrograd_x.trainio import accuracy, predict
 
 __all__ = [
     "LOSSES",
@@ -59,78 +61,6 @@ Callback: TypeAlias = Callable[[StepRecord, "Trainer"], "bool | None"]
 
 LOSSES = lossspec.LOSSES
 """The named losses :func:`make_loss_fn` knows: name → :class:`~micrograd_x.lossspec.LossSpec`."""
-
-
-# -- accuracy and predictions -----------------------------------------------------------------
-
-
-def accuracy(preds: list[Any], ys: Sequence[Any], kind: str = "sign") -> float:
-    """The fraction of correct predictions.
-
-    Args:
-        preds: One prediction per sample (Values or numbers; a list of logits each for
-            ``"argmax"``).
-        ys: The labels.
-        kind: ``"sign"`` (labels ±1, correct when the score has the label's sign), ``"logit"``
-            (labels 0/1, correct when ``logit > 0`` iff the label is 1) or ``"argmax"`` (class
-            indices).
-
-    Returns:
-        The accuracy in [0, 1].
-
-    Raises:
-        ValueError: If the lengths differ, there are no samples, or ``kind`` is unknown.
-    """
-    fns = {
-        "sign": lossspec.sign_accuracy,
-        "logit": lossspec.logit_accuracy,
-        "argmax": lossspec.argmax_accuracy,
-    }
-    if kind not in fns:
-        raise ValueError(f"accuracy: kind must be one of {', '.join(fns)}, got {kind!r}")
-    if len(preds) != len(ys) or not ys:
-        raise ValueError(f"accuracy: {len(preds)} prediction(s) but {len(ys)} label(s)")
-    return fns[kind](lossspec.scores_of(preds), np.asarray(ys, dtype=np.float64))
-
-
-def _rows(where: str, X: npt.ArrayLike | Sequence[Sequence[float]]) -> list[list[float]]:
-    try:
-        a = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"{where}: X must be a 2-D array of numbers ({e})") from None
-    if a.ndim == 1:
-        a = a.reshape(-1, 1)
-    if a.ndim != 2 or a.shape[0] == 0:
-        raise ValueError(
-            f"{where}: X must be a non-empty 2-D array (samples × inputs), got {a.shape}"
-        )
-    if not np.isfinite(a).all():
-        i = int(np.argwhere(~np.isfinite(a))[0][0])
-        raise ValueError(f"{where}: sample {i} of X is not finite: {a[i].tolist()}")
-    rows: list[list[float]] = a.tolist()
-    return rows
-
-
-def _targets(where: str, y: npt.ArrayLike | Sequence[Any], n: int) -> list[Any]:
-    a = np.asarray(y)
-    if a.ndim != 1:
-        raise ValueError(f"{where}: y must be 1-D (one label or target per sample), got {a.shape}")
-    if len(a) != n:
-        raise ValueError(f"{where}: X has {n} samples but y has {len(a)}")
-    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
-        raise TypeError(f"{where}: y must hold numbers, got dtype {a.dtype}")
-    values: list[Any] = a.tolist()
-    return values
-
-
-def predict(model: Module, X: npt.ArrayLike | Sequence[Sequence[float]]) -> list[Any]:
-    """The model's outputs as numbers: one float per sample, or a list when ``nout > 1``.
-
-    Raises:
-        ValueError: If ``X`` is not a 2-D array of finite numbers with ``model.nin`` columns.
-    """
-    outs = model.forward_batch(_rows("predict", X))
-    return [vs[0].data if len(vs) == 1 else [v.data for v in vs] for vs in outs]
 
 
 # -- loss functions ---------------------------------------------------------------------------
@@ -347,7 +277,10 @@ class Trainer:
 
         Steps may be replayed (see ``replay`` in :class:`Trainer`); :attr:`History.mode` says
         which way they ran. A replayed run keeps the parameters in one array and writes them
-        into the model's ``Value``s before each callback and at the end. A callback may change
+        into the model's ``Value``s (values and gradients) before each callback and at the end,
+        and reads them again after the callbacks, so a callback sees and may change the current
+        parameters however it reaches them; the optimizer's state is written back only when
+        :attr:`~micrograd_x.optim.Optimizer.state` is read. A callback may change
         the model (replace a layer), the loss function, the optimizer or the accuracy rule:
         the next step captures again (or runs eagerly when replay no longer applies), as
         :attr:`History.notes` records. Python's cyclic garbage collector is paused while the
@@ -379,8 +312,8 @@ class Trainer:
             ReplayDivergenceError: If a replayed custom ``loss_fn`` or model builds a different
                 graph (or result) than eager mode on the first replayed step.
         """
-        rows = _rows("fit", X)
-        ys = _targets("fit", y, len(rows))
+        rows = trainio.rows("fit", X)
+        ys = trainio.targets("fit", y, len(rows))
         if len(rows[0]) != self.model.nin:
             raise ValueError(
                 f"fit: X has {len(rows[0])} column(s) but the model takes {self.model.nin} input(s)"
@@ -487,6 +420,7 @@ class Trainer:
                         break
         finally:
             run.write_back()
+            self.optimizer.sync_state()
             bar.close()
 
     def _recapture(

@@ -253,6 +253,41 @@ def test_a_callback_sees_and_may_change_the_parameters() -> None:
     assert replayed.loss == pytest.approx(eager.loss, rel=1e-12)
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_callback_holding_a_parameter_sees_it_current_and_may_change_it(momentum: float) -> None:
+    # The callback never touches the trainer: it holds a weight, a bias and the optimizer from
+    # before the run, reads them through the engine's arithmetic (w * x reads the value slot
+    # directly, not the property), the gradient and the optimizer's state, and writes one
+    # weight at step 2. Eager training is the oracle.
+    X, y = data.make_moons(20, seed=2)
+    ys = data.to_signed(y)
+    runs = []
+    for replay in (False, True):
+        model = MLP(2, [5, 1], seed=3)
+        w, b = model.layers[0].neurons[1].w[0], model.layers[1].neurons[0].b
+        assert b is not None
+        # (Adam would divide a zero gradient's rounding noise by its own size: SGD with
+        # momentum has optimizer state too, and keeps the comparison at rounding level.)
+        o = optim.SGD(model.parameters(), lr=0.05, momentum=momentum)
+        seen: list[tuple[float, ...]] = []
+
+        def cb(rec: StepRecord, trainer: Trainer) -> None:
+            st = o.state.get(id(w), {})  # noqa: B023 - used within the run
+            m = float(st.get("momentum_buffer", 0.0))
+            seen.append(((w * 3.0).data, (b + 1.0).data, w.grad, b.grad, m))  # noqa: B023
+            if rec.step == 2:
+                w.data = 0.25  # noqa: B023
+
+        hist = train.fit(model, X, ys, optimizer=o, steps=6, callbacks=[cb], replay=replay)
+        runs.append((hist, seen))
+    (eager, seen_e), (replayed, seen_r) = runs
+    assert replayed.mode == "replay" and not replayed.notes
+    assert np.allclose(seen_r, seen_e, rtol=1e-12, atol=1e-15)
+    assert seen_r[3][0] != pytest.approx(0.75)  # the step after the change updated it again
+    assert replayed.loss == pytest.approx(eager.loss, rel=1e-12)
+    assert replayed.grad_norm == pytest.approx(eager.grad_norm, rel=1e-12)
+
+
 @pytest.mark.parametrize("loss", ["hinge", "custom"])
 def test_a_replayed_fit_leaves_no_reference_cycle(loss: str) -> None:
     X, y = data.make_moons(30, seed=0)
