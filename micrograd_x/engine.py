@@ -13,6 +13,7 @@ Imports: the standard library, :mod:`micrograd_x.ops` and (at the end, once ``Va
 from __future__ import annotations
 
 import inspect
+import itertools
 import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -74,6 +75,8 @@ _SCOPE: ContextVar[str | None] = ContextVar("micrograd_x.name_scope", default=No
 _scope_now = _SCOPE.get
 
 _new = object.__new__
+_tick = itertools.count().__next__
+"""The next creation number: nodes are numbered as they are made, so parents come first."""
 _POW_PARAMS = {k: MappingProxyType({"k": k}) for k in range(2, 65)}
 """The shared, read-only parameters of ``x ** k`` nodes for the fast path's exponents."""
 
@@ -170,6 +173,7 @@ class Value:
         "_data",
         "_dn",
         "_grad",
+        "_i",
         "_n",
         "_p0",
         "_p1",
@@ -192,7 +196,8 @@ class Value:
     _d0: Any
     _d1: Any
     _dn: tuple[Any, ...] | None
-    _n: int  # edges not yet processed by the running backward pass; 0 at rest
+    _i: int  # creation number: a node is always newer than its parents
+    _n: int  # the number of the last float backward pass that reached the node (0: none)
 
     def __init__(
         self, data: float, label: str | None = None, *micrograd: object, **kwargs: object
@@ -224,6 +229,7 @@ class Value:
         self.scope = _scope_now()
         self._p0 = self._p1 = self._pn = None
         self._d0 = self._d1 = self._dn = None
+        self._i = _tick()
         self._n = 0
 
     @property
@@ -429,6 +435,7 @@ class Value:
             except OverflowError:
                 return _apply1(POW, self, _POW_PARAMS[other])  # the general path's message
             v = _new(Value)
+            v._i = _tick()
             v._n = 0
             v._data = out
             v._grad = 0.0
@@ -604,6 +611,7 @@ def _coerce(x: object, op: str) -> Value | None:
     if type(x) is bool or not isinstance(x, numbers.Real):
         return None
     v = _new(Value)
+    v._i = _tick()
     v._n = 0
     v._data = to_float(x, op)
     v._grad = 0.0
@@ -660,6 +668,7 @@ def _apply1(op: Op, x: Value, params: Mapping[str, float] | None = None) -> Valu
     if op.checked_partials and not d - d == 0.0:
         raise _overflowing_partial(op, (a,))
     v = _new(Value)
+    v._i = _tick()
     v._n = 0
     v._data = out
     v._grad = 0.0
@@ -693,6 +702,7 @@ def _apply2(op: Op, x: Value, y: Value) -> Value:
 def _node2(op: Op, x: Value, y: Value, out: float, d0: Any, d1: Any) -> Value:
     """A checked binary node: ``out = op(x, y)`` with partials ``d0``, ``d1``."""
     v = _new(Value)
+    v._i = _tick()
     v._n = 0
     v._data = out
     v._grad = 0.0
@@ -723,6 +733,7 @@ def _applyn(op: Op, parents: tuple[Value, ...], params: Mapping[str, float] | No
     if op.checked_partials:
         _check_partials(op, parts, datas)
     v = _new(Value)
+    v._i = _tick()
     v._n = 0
     v._data = out
     v._grad = 0.0
@@ -843,6 +854,7 @@ def dot(
     if bias is not None:
         xs.append(1.0)
     v = _new(Value)
+    v._i = _tick()
     v._n = 0
     v._data = out
     v._grad = 0.0
