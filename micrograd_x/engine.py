@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import math
 import numbers
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -73,8 +74,13 @@ __all__ = [
 _SCOPE: ContextVar[str | None] = ContextVar("micrograd_x.name_scope", default=None)
 """The module scope new nodes are tagged with (set by :func:`name_scope`), per thread and task."""
 _scope_now = _SCOPE.get
+_scoped = False
+"""Whether :func:`name_scope` was ever entered: until then every node's scope is ``None``, and
+making a node skips the context variable."""
 
 _new = object.__new__
+_exp = math.exp
+_tanh = math.tanh
 _tick = itertools.count().__next__
 """The next creation number: nodes are numbered as they are made, so parents come first."""
 _POW_PARAMS = {k: MappingProxyType({"k": k}) for k in range(2, 65)}
@@ -134,6 +140,8 @@ def name_scope(name: str) -> Iterator[str]:
     Yields:
         The full dotted scope.
     """
+    global _scoped
+    _scoped = True
     outer = _SCOPE.get()
     scope = name if outer is None else f"{outer}.{name}"
     token = _SCOPE.set(scope)
@@ -221,16 +229,7 @@ class Value:
         """
         if micrograd or kwargs or (label is not None and not isinstance(label, str)):
             _refuse_constructor(label, micrograd, kwargs)
-        self._data = to_float(data, "Value")
-        self._grad = 0.0
-        self.op = None
-        self.params = None
-        self.label = label
-        self.scope = _scope_now()
-        self._p0 = self._p1 = self._pn = None
-        self._d0 = self._d1 = self._dn = None
-        self._i = _tick()
-        self._n = 0
+        _init_leaf(self, to_float(data, "Value"), None, label)
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -371,9 +370,9 @@ class Value:
 
     # -- arithmetic ---------------------------------------------------------------------------
 
-    # The fast paths of +, − and × between Values: the op records' float rules spelled out (tests
-    # compare them with ADD, SUB and MUL bit for bit); a non-finite result takes the general
-    # path, which raises the record's error.
+    # The fast paths of +, −, × and ÷ between Values, and of relu, tanh and exp: the op records'
+    # float rules spelled out (tests compare them with the records bit for bit); a non-finite
+    # result takes the general path, which raises the record's error.
 
     def __add__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
@@ -417,7 +416,17 @@ class Value:
         return NotImplemented if o is None else _apply2(MUL, o, self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        o = other if isinstance(other, Value) else _coerce(other, "div")
+        if isinstance(other, Value):
+            a = self._data
+            b = other._data
+            if b != 0.0:
+                out = a / b
+                d0 = 1.0 / b
+                d1 = -out / b
+                if out - out == 0.0 and d0 - d0 == 0.0 and d1 - d1 == 0.0:
+                    return _node2(DIV, self, other, out, d0, d1)
+            return _apply2(DIV, self, other)
+        o = _coerce(other, "div")
         return NotImplemented if o is None else _apply2(DIV, self, o)
 
     def __rtruediv__(self, other: float) -> Value:
@@ -434,19 +443,7 @@ class Value:
                 out = a**other
             except OverflowError:
                 return _apply1(POW, self, _POW_PARAMS[other])  # the general path's message
-            v = _new(Value)
-            v._i = _tick()
-            v._n = 0
-            v._data = out
-            v._grad = 0.0
-            v.op = POW
-            v.params = _POW_PARAMS[other]
-            v.label = None
-            v.scope = _scope_now()
-            v._p0 = self
-            v._d0 = other * a ** (other - 1)
-            v._p1 = v._d1 = v._pn = v._dn = None
-            return v
+            return _node1(POW, self, out, other * a ** (other - 1), _POW_PARAMS[other])
         if isinstance(other, Value):
             return _apply2(POWV, self, other)
         if type(other) is bool or not isinstance(other, numbers.Real):
@@ -472,6 +469,10 @@ class Value:
 
     def exp(self) -> Value:
         """e**self."""
+        a = self._data
+        if a <= 709.0:  # e**709 < 1.8e308: finite, and so is its derivative (itself)
+            out = _exp(a)
+            return _node1(EXP, self, out, out, None)
         return _apply1(EXP, self)
 
     def log(self) -> Value:
@@ -492,7 +493,9 @@ class Value:
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return _apply1(TANH, self)
+        a = self._data
+        e = _exp(-2.0 * abs(a))  # the record's partials rule, finite for every input
+        return _node1(TANH, self, _tanh(a), 4.0 * e / ((1.0 + e) * (1.0 + e)), None)
 
     def sigmoid(self) -> Value:
         """Logistic sigmoid 1/(1 + e^-x), stable for any input."""
@@ -500,7 +503,9 @@ class Value:
 
     def relu(self) -> Value:
         """max(x, 0); the derivative at 0 is 0."""
-        return _apply1(RELU, self)
+        if self._data > 0.0:
+            return _node1(RELU, self, self._data, 1.0, None)
+        return _node1(RELU, self, 0.0, 0.0, None)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """X for x > 0, else ``slope * x``."""
@@ -611,14 +616,7 @@ def _coerce(x: object, op: str) -> Value | None:
     if type(x) is bool or not isinstance(x, numbers.Real):
         return None
     v = _new(Value)
-    v._i = _tick()
-    v._n = 0
-    v._data = to_float(x, op)
-    v._grad = 0.0
-    v.op = CONST
-    v.params = v.label = None
-    v.scope = _scope_now()
-    v._p0 = v._p1 = v._pn = v._d0 = v._d1 = v._dn = None
+    _init_leaf(v, to_float(x, op), CONST, None)
     return v
 
 
@@ -667,19 +665,7 @@ def _apply1(op: Op, x: Value, params: Mapping[str, float] | None = None) -> Valu
         raise _not_finite(op, out, (a,))
     if op.checked_partials and not d - d == 0.0:
         raise _overflowing_partial(op, (a,))
-    v = _new(Value)
-    v._i = _tick()
-    v._n = 0
-    v._data = out
-    v._grad = 0.0
-    v.op = op
-    v.params = params
-    v.label = None
-    v.scope = _scope_now()
-    v._p0 = x
-    v._d0 = d
-    v._p1 = v._d1 = v._pn = v._dn = None
-    return v
+    return _node1(op, x, out, d, params)
 
 
 def _apply2(op: Op, x: Value, y: Value) -> Value:
@@ -699,6 +685,40 @@ def _apply2(op: Op, x: Value, y: Value) -> Value:
     return _node2(op, x, y, out, d0, d1)
 
 
+# The node makers: one store per slot, spelled out for each shape (the hot path of every forward
+# pass; a shared helper with a parameter per slot measured slower).
+
+
+def _init_leaf(v: Value, data: float, op: Op | None, label: str | None) -> None:
+    """Fill the slots of a new leaf (``op`` ``None``) or constant (``op`` ``CONST``)."""
+    v._i = _tick()
+    v._n = 0
+    v._data = data
+    v._grad = 0.0
+    v.op = op
+    v.params = None
+    v.label = label
+    v.scope = _scope_now() if _scoped else None
+    v._p0 = v._p1 = v._pn = v._d0 = v._d1 = v._dn = None
+
+
+def _node1(op: Op, x: Value, out: float, d: Any, params: Mapping[str, float] | None) -> Value:
+    """A checked unary node: ``out = op(x)`` with partial ``d``."""
+    v = _new(Value)
+    v._i = _tick()
+    v._n = 0
+    v._data = out
+    v._grad = 0.0
+    v.op = op
+    v.params = params
+    v.label = None
+    v.scope = _scope_now() if _scoped else None
+    v._p0 = x
+    v._d0 = d
+    v._p1 = v._d1 = v._pn = v._dn = None
+    return v
+
+
 def _node2(op: Op, x: Value, y: Value, out: float, d0: Any, d1: Any) -> Value:
     """A checked binary node: ``out = op(x, y)`` with partials ``d0``, ``d1``."""
     v = _new(Value)
@@ -709,12 +729,35 @@ def _node2(op: Op, x: Value, y: Value, out: float, d0: Any, d1: Any) -> Value:
     v.op = op
     v.params = None
     v.label = None
-    v.scope = _scope_now()
+    v.scope = _scope_now() if _scoped else None
     v._p0 = x
     v._p1 = y
     v._d0 = d0
     v._d1 = d1
     v._pn = v._dn = None
+    return v
+
+
+def _noden(
+    op: Op,
+    parents: tuple[Value, ...],
+    out: float,
+    parts: tuple[Any, ...],
+    params: Mapping[str, float] | None,
+) -> Value:
+    """A checked n-ary node: ``out = op(*parents)`` with ``parts``, one partial per parent."""
+    v = _new(Value)
+    v._i = _tick()
+    v._n = 0
+    v._data = out
+    v._grad = 0.0
+    v.op = op
+    v.params = params
+    v.label = None
+    v.scope = _scope_now() if _scoped else None
+    v._p0 = v._p1 = v._d0 = v._d1 = None
+    v._pn = parents
+    v._dn = parts
     return v
 
 
@@ -732,19 +775,7 @@ def _applyn(op: Op, parents: tuple[Value, ...], params: Mapping[str, float] | No
         raise _not_finite(op, out, datas)
     if op.checked_partials:
         _check_partials(op, parts, datas)
-    v = _new(Value)
-    v._i = _tick()
-    v._n = 0
-    v._data = out
-    v._grad = 0.0
-    v.op = op
-    v.params = params
-    v.label = None
-    v.scope = _scope_now()
-    v._p0 = v._p1 = v._d0 = v._d1 = None
-    v._pn = parents
-    v._dn = parts
-    return v
+    return _noden(op, parents, out, parts, params)
 
 
 def apply(op: Op | str, *inputs: Value | float, **params: float) -> Value:
@@ -853,18 +884,7 @@ def dot(
     xs += ws
     if bias is not None:
         xs.append(1.0)
-    v = _new(Value)
-    v._i = _tick()
-    v._n = 0
-    v._data = out
-    v._grad = 0.0
-    v.op = DOT
-    v.params = v.label = None
-    v.scope = _scope_now()
-    v._p0 = v._p1 = v._d0 = v._d1 = None
-    v._pn = nodes
-    v._dn = tuple(xs)
-    return v
+    return _noden(DOT, nodes, out, tuple(xs), None)
 
 
 # The backward sweeps live in micrograd_x.backward, which needs ``Value``: imported here, once the

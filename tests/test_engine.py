@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import gc
 import math
+import operator
+import struct
 import sys
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd_x import Value, backward, gradients, topological_order, zero_grad
+from micrograd_x import Value, apply, backward, gradients, topological_order, zero_grad
 from micrograd_x.graph import Graph, trace
 from micrograd_x.replay import capture
 from micrograd_x.testing import gradcheck, reference_grad
@@ -246,7 +249,9 @@ def test_a_million_node_chain_at_the_default_recursion_limit() -> None:
 
 
 def _count_values() -> int:
-    return sum(1 for o in gc.get_objects() if isinstance(o, Value))
+    # type(o), not isinstance(o, ...): isinstance reads __class__, which some objects of other
+    # libraries (torch's deprecated module aliases) answer with a FutureWarning.
+    return sum(1 for o in gc.get_objects() if issubclass(type(o), Value))
 
 
 def test_graphs_are_freed_by_reference_counting() -> None:
@@ -364,3 +369,41 @@ def test_the_binary_fast_paths_follow_their_op_records_bit_for_bit(name: str) ->
     # A non-finite result is the record's error, not a node.
     with pytest.raises(OverflowError, match=name):
         fn(Value(1e308), Value(1e308) if name != "sub" else Value(-1e308))
+
+
+def _outcome(make: Callable[..., Value], *args: object) -> tuple[object, ...]:
+    """What ``make(*args)`` gives: the node's op, data and partials as exact bits, or the error."""
+    try:
+        v = make(*args)
+    except (ArithmeticError, ValueError) as e:
+        return (type(e), str(e))
+    return (v.op, struct.pack("<d", v.data), *(struct.pack("<d", d) for d in v.partials))
+
+
+_EDGE_CASES = [0.0, -0.0, 1.5, -2.25, 1e-310, 3e200, -7e-5, 1.0 / 3.0, 20.0, -400.5, 709.0, 709.5]
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+def test_every_binary_fast_path_equals_the_general_path(name: str) -> None:
+    # The operators' fast paths against apply(), which runs the record's forward and partials
+    # rules and its checks: the same bits, or the same error.
+    fn = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}.get(name, operator.truediv)
+    for a in _EDGE_CASES:
+        for b in _EDGE_CASES:
+            fast = _outcome(fn, Value(a), Value(b))
+            assert fast == _outcome(apply, name, Value(a), Value(b)), (a, b)
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "exp"])
+def test_every_unary_fast_path_equals_the_general_path(name: str) -> None:
+    for a in [*_EDGE_CASES, 709.78, 710.0, -745.5, 1e-320]:
+        fast = _outcome(getattr(Value(a), name))
+        assert fast == _outcome(apply, name, Value(a)), a
+
+
+def test_the_integer_power_fast_path_equals_the_general_path() -> None:
+    # x ** 2 (an int exponent, 2 to 64) takes the fast path; x ** 2.0 the record's general one.
+    for k in (2, 3, 64):
+        for a in _EDGE_CASES:
+            fast = _outcome(operator.pow, Value(a), k)
+            assert fast == _outcome(operator.pow, Value(a), float(k)), (a, k)
