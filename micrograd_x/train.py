@@ -7,8 +7,8 @@ runs over the batch axis (:mod:`micrograd_x.batchreplay`), full batch or mini-ba
 loss function may be captured and replayed as a whole graph (:mod:`micrograd_x.replay`).
 :mod:`micrograd_x.replayrun` holds the three ways a step runs.
 Imports: the standard library, numpy, tqdm and the micrograd_x modules ``engine``, ``nn``,
-``lossspec``, ``layerstats``, ``history``, ``optim``, ``data``, ``batchreplay``, ``replay`` and
-``replayrun``.
+``lossspec``, ``layerstats``, ``history``, ``optim``, ``data``, ``batchreplay``, ``replay``,
+``replayrun`` and ``gcpause``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from micrograd_x import layerstats, losses, lossspec
 from micrograd_x.batchreplay import BatchReplay, NotBatchableError
 from micrograd_x.data import batches
 from micrograd_x.engine import Value
+from micrograd_x.gcpause import gc_paused
 from micrograd_x.history import History, StepRecord
 from micrograd_x.layerstats import LayerStats
 from micrograd_x.lossspec import NamedLoss, ScoreAccuracy
@@ -144,7 +145,9 @@ def make_loss_fn(
     """Build ``loss_fn(model, X, y) -> (loss, predictions)`` for one batch.
 
     The predictions are one Value per sample (a list of Values per sample for
-    ``cross_entropy``); the loss is the batch's mean loss plus ``l2 · Σ p²``.
+    ``cross_entropy``); the loss is the batch's mean loss plus ``l2 · Σ p²``. The function builds
+    the batch's graph with Python's cyclic garbage collector paused
+    (:func:`~micrograd_x.gcpause.gc_paused`: a graph holds no cycles) and restores its state.
 
     Args:
         loss: One of :data:`LOSSES` (``"bce"`` is binary cross entropy with logits), or a
@@ -171,11 +174,12 @@ def make_loss_fn(
     crit = loss
 
     def loss_fn(model: Module, X: list[list[float]], y: list[Any]) -> tuple[Value, list[Any]]:
-        outs = model.forward_batch(X)
-        preds: list[Any] = outs if model.nout > 1 else [o[0] for o in outs]
-        total = crit(preds, y)
-        if weight:
-            total = total + losses.l2_penalty(model.parameters(), weight)
+        with gc_paused():  # the batch's graph holds no cycles: see micrograd_x.gcpause
+            outs = model.forward_batch(X)
+            preds: list[Any] = outs if model.nout > 1 else [o[0] for o in outs]
+            total = crit(preds, y)
+            if weight:
+                total = total + losses.l2_penalty(model.parameters(), weight)
         return total, preds
 
     return loss_fn
