@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
-from micrograd_x.engine import Value, constant, to_float
 from micrograd_x.ops import CONST
+from micrograd_x.value import Value, constant, to_float
 
 __all__ = [
     "backward",
