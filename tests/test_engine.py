@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd_x import Value, apply, backward, gradients, topological_order, zero_grad
+from micrograd_x import sum as sum_values
 from micrograd_x.graph import Graph, trace
 from micrograd_x.replay import capture
 from micrograd_x.testing import gradcheck, reference_grad
@@ -407,3 +408,32 @@ def test_the_integer_power_fast_path_equals_the_general_path() -> None:
         for a in _EDGE_CASES:
             fast = _outcome(operator.pow, Value(a), k)
             assert fast == _outcome(operator.pow, Value(a), float(k)), (a, k)
+
+
+def test_the_float_pass_orders_skip_connections_and_shared_nodes() -> None:
+    # Nodes used both near the root and deep below it, duplicate edges (h * h) and an n-ary node
+    # over nodes of every depth: the float pass processes a node only after all its users.
+    x, w = Value(0.7, "x"), Value(-0.3, "w")
+    h = (x * w).tanh()
+    deep = h
+    for i in range(30):
+        deep = (deep * w + h).relu() + x if i % 2 else (deep * deep + 0.1).sqrt()
+    root = sum_values([deep, h * h, x, deep * h])
+    root.backward()
+    for leaf in (x, w):
+        assert _close(leaf.grad, _path_sum_memo(root, leaf), rtol=1e-12), leaf.label
+    # A second pass on the same graph (new marks, grads accumulate on the leaves).
+    before = (x.grad, w.grad)
+    root.backward()
+    assert _close(x.grad, 2 * before[0], rtol=1e-14) and _close(w.grad, 2 * before[1], rtol=1e-14)
+
+
+def _path_sum_memo(root: Value, leaf: Value) -> float:
+    """Σ over paths of the products of partials, memoised per node (the chain rule's meaning)."""
+    memo: dict[Value, float] = {leaf: 1.0}
+    for node in topological_order(root):
+        if node is not leaf:
+            memo[node] = math.fsum(
+                d * memo.get(p, 0.0) for p, d in zip(node.parents, node.partials)
+            )
+    return memo[root]
