@@ -8,8 +8,10 @@ Imports: the standard library, :mod:`micrograd_x.ops` and :mod:`micrograd_x.valu
 
 from __future__ import annotations
 
+import builtins
 import inspect
 from collections.abc import Iterable, Sequence
+from operator import mul as _mul
 from typing import Any, cast
 
 from micrograd_x import ops
@@ -18,6 +20,7 @@ from micrograd_x.value import Value, apply_record, as_node, make_node, to_float
 
 __all__ = ["apply", "dot", "sum"]
 
+_sum = builtins.sum  # this module's own sum() makes a node
 _data_of: Any = Value.__dict__["_data"].__get__
 """``_data_of(v)``: a Value's number; a TypeError for anything that is not a Value."""
 
@@ -116,9 +119,7 @@ def dot(
         b = 0.0 if bias is None else nodes[-1]._data
     # DOT's forward and partials, spelled out for the hot path of every network (the same float
     # operations in the same order as ops._dot and ops._dot_partials, so the same bits).
-    out = b
-    for w, x in zip(ws, xs):
-        out += w * x
+    out = _sum(map(_mul, ws, xs), b)
     if out - out != 0.0:
         return apply_record(DOT, nodes, None)  # the record's path raises its error
     xs += ws

@@ -2,7 +2,7 @@
 
 :func:`backward` runs the chain rule over the partials each node stores, from a root to its
 leaves, in topological order found iteratively (so graphs of any depth work). Two sweeps: the
-float pass (the hot loop of training: the nodes deepest first, all or nothing) and the dict-based
+float pass (the hot loop of training: the nodes sorted by rank, all or nothing) and the dict-based
 sweep that :func:`gradients` and ``create_graph=True`` use (it can rebuild every partial as a
 ``Value`` graph, to differentiate again). :func:`topological_order` and
 :func:`zero_grad` complete the set. :mod:`micrograd_x.engine` re-exports every public name here,
@@ -135,13 +135,12 @@ def _seed(gradient: object, create_graph: bool) -> Any:
     return to_float(gradient, "backward: gradient")
 
 
-# The float backward pass is the hot loop of training. Each node knows its depth (the `_depth`
-# slot: 0 for a leaf, else one more than its deepest input), so deepest first is a topological
-# order from the root to the leaves: one walk finds the nodes, a C sort orders them (the walk is
-# breadth first, so they come nearly sorted), and one sweep adds each node's partial × grad into
-# its inputs, with no per-edge bookkeeping (the unary, binary and n-ary cases spelled out). The
-# walk marks the nodes it finds with the pass's own number in their `_n` slot, so no mark ever
-# needs clearing.
+# The float backward pass is the hot loop of training. Each node carries a rank that grows along
+# every edge (the `_rank` slot, see Value), so highest rank first is a topological order from the
+# root to the leaves: one walk finds the nodes, a C sort orders them (the walk is breadth first,
+# so they come nearly sorted), and one sweep adds each node's partial × grad into its inputs, with
+# no per-edge bookkeeping (the unary, binary and n-ary cases spelled out). The walk marks the
+# nodes it finds with the pass's own number in their `_n` slot, so no mark ever needs clearing.
 
 
 def _backward_floats(root: Value, seed: float) -> None:
@@ -151,14 +150,14 @@ def _backward_floats(root: Value, seed: float) -> None:
     try:
         _walk(found, olds, _next_pass())
         root._grad = seed
-        _sweep_floats(sorted(found, key=_depth_of, reverse=True))
+        _sweep_floats(sorted(found, key=_rank_of, reverse=True))
     except BaseException:
         for v, g in zip(found, olds):
             v._grad = g
         raise
 
 
-_depth_of = attrgetter("_depth")
+_rank_of = attrgetter("_rank")
 _next_pass = itertools.count(1).__next__
 
 
@@ -194,14 +193,14 @@ def _walk(found: list[Value], olds: list[Any], mark: int) -> None:
             push(p1)
 
 
-def _sweep_floats(deepest_first: list[Value]) -> None:
-    """The chain rule over the found nodes, deepest first.
+def _sweep_floats(ordered: list[Value]) -> None:
+    """The chain rule over the found nodes, highest rank first.
 
-    A node's grad is complete when it is reached (every node that uses it is deeper), so it is
+    A node's grad is complete when it is reached (every node that uses it ranks higher), so it is
     checked, then partial × grad goes into each input. Constants, and nodes computed from
     constants only, need no gradient: theirs is computed (diagrams show it) but not checked.
     """
-    for node in deepest_first:
+    for node in ordered:
         g = node._grad
         p0 = node._p0
         if p0 is None:

@@ -5,7 +5,7 @@ respect to each input, as plain data. Its operators and methods apply the op rec
 :mod:`micrograd_x.ops` to the inputs' numbers, check that the result and the partials are finite
 and record one node; :func:`name_scope` tags the nodes with the module that made them. Nodes never
 refer back to themselves, so reference counting frees a graph as soon as it is dropped, and each
-node knows its depth, so the backward pass can order a graph deepest first. The common
+node carries a rank that grows along every edge, so the backward pass can sort a graph. The common
 ops (+, −, ×, ÷, ``**`` by a small integer, relu, tanh, exp) have fast paths that spell out their
 record's float rules. This module is one idea, the node, read top to bottom: the class, then the
 functions that make its nodes (kept with it, as module globals, because they are the hot path of
@@ -17,10 +17,10 @@ the public names. Imports: the standard library, :mod:`micrograd_x.ops`,
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Mapping
-from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -72,7 +72,8 @@ _scope_now = SCOPE.get
 _new = object.__new__
 _exp = math.exp
 _tanh = math.tanh
-_depth_of = attrgetter("_depth")
+_next_epoch = itertools.count(1).__next__
+"""A new epoch for an n-ary node's rank: higher than every epoch given before (see ``_rank``)."""
 _POW_PARAMS = {k: MappingProxyType({"k": k}) for k in range(2, 65)}
 """The shared, read-only parameters of ``x ** k`` nodes for the fast path's exponents."""
 
@@ -155,13 +156,13 @@ class Value(compat.MicrogradNames):
         "_d0",
         "_d1",
         "_data",
-        "_depth",
         "_dn",
         "_grad",
         "_n",
         "_p0",
         "_p1",
         "_pn",
+        "_rank",
         "label",
         "op",
         "params",
@@ -180,7 +181,10 @@ class Value(compat.MicrogradNames):
     _d0: Any
     _d1: Any
     _dn: tuple[Any, ...] | None
-    _depth: int  # 0 for a leaf, else 1 + the deepest input's: inputs are always shallower
+    # A number that grows along every edge, so the backward pass can sort a graph: 0 for a leaf;
+    # for a unary or binary node, one more than its inputs' highest; for an n-ary node (which may
+    # have hundreds of inputs), a new epoch shifted left 32 bits, above every rank given before.
+    _rank: int
     _n: int  # the number of the last float backward pass that reached the node (0: none)
 
     def __init__(
@@ -552,7 +556,7 @@ def _applyn(op: Op, parents: tuple[Value, ...], params: Mapping[str, float] | No
 
 def _init_leaf(v: Value, data: float, op: Op | None, label: str | None) -> None:
     """Fill the slots of a new leaf (``op`` ``None``) or constant (``op`` ``CONST``)."""
-    v._depth = 0
+    v._rank = 0
     v._n = 0
     v._data = data
     v._grad = 0.0
@@ -566,7 +570,7 @@ def _init_leaf(v: Value, data: float, op: Op | None, label: str | None) -> None:
 def _node1(op: Op, x: Value, out: float, d: Any, params: Mapping[str, float] | None) -> Value:
     """A checked unary node: ``out = op(x)`` with partial ``d``."""
     v = _new(Value)
-    v._depth = x._depth + 1
+    v._rank = x._rank + 1
     v._n = 0
     v._data = out
     v._grad = 0.0
@@ -583,9 +587,9 @@ def _node1(op: Op, x: Value, out: float, d: Any, params: Mapping[str, float] | N
 def _node2(op: Op, x: Value, y: Value, out: float, d0: Any, d1: Any) -> Value:
     """A checked binary node: ``out = op(x, y)`` with partials ``d0``, ``d1``."""
     v = _new(Value)
-    a = x._depth
-    b = y._depth
-    v._depth = (a if a > b else b) + 1
+    a = x._rank
+    b = y._rank
+    v._rank = (a if a > b else b) + 1
     v._n = 0
     v._data = out
     v._grad = 0.0
@@ -614,7 +618,7 @@ def make_node(
     the checked way.
     """
     v = _new(Value)
-    v._depth = max(map(_depth_of, parents)) + 1
+    v._rank = _next_epoch() << 32
     v._n = 0
     v._data = out
     v._grad = 0.0

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd_x import Value, apply, backward, gradients, topological_order, zero_grad
+from micrograd_x import Value, apply, backward, dot, gradients, topological_order, zero_grad
 from micrograd_x import sum as sum_values
 from micrograd_x.graph import Graph, trace
 from micrograd_x.replay import capture
@@ -437,3 +437,35 @@ def _path_sum_memo(root: Value, leaf: Value) -> float:
                 d * memo.get(p, 0.0) for p, d in zip(node.parents, node.partials)
             )
     return memo[root]
+
+
+@given(
+    st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=40).flatmap(
+        lambda ws: st.tuples(
+            st.just(ws),
+            st.lists(st.floats(-1e3, 1e3), min_size=len(ws), max_size=len(ws)),
+            st.none() | st.floats(-1e3, 1e3),
+        )
+    )
+)
+def test_the_dot_fast_path_equals_the_general_path(
+    case: tuple[list[float], list[float], float | None],
+) -> None:
+    # dot() spells out DOT's forward and partials; apply() runs the record's rules.
+    ws, xs, b = case
+    fast = _outcome(
+        dot, [Value(w) for w in ws], [Value(x) for x in xs], None if b is None else Value(b)
+    )
+    general = _outcome(
+        apply, "dot", *map(Value, ws), *map(Value, xs), *([] if b is None else [Value(b)])
+    )
+    assert fast == general
+
+
+@given(programs())
+def test_every_node_ranks_above_its_inputs(p: Program) -> None:
+    # The float pass sorts nodes by rank: it must grow along every edge, n-ary nodes included.
+    _, root = _leaves_and_root(p)
+    s = sum_values([root, root * 2.0, root.relu()])
+    for node in topological_order(s):
+        assert all(node._rank > q._rank for q in node.parents), node
