@@ -22,7 +22,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from micrograd_x import compat
 from micrograd_x.ops import (
@@ -314,7 +314,8 @@ class Value(compat.MicrogradNames):
 
     # The fast paths of +, −, × and ÷ between Values, and of relu, tanh and exp: the op records'
     # float rules spelled out (tests compare them with the records bit for bit); a non-finite
-    # result takes the general path, which raises the record's error.
+    # result takes the general path, which raises the record's error. They look alike on purpose:
+    # each is the hot path of a forward pass, where a shared helper would cost a call per node.
 
     def __add__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
@@ -322,12 +323,10 @@ class Value(compat.MicrogradNames):
             if out - out == 0.0:
                 return _node2(ADD, self, other, out, 1.0, 1.0)
             return _apply2(ADD, self, other)
-        o = _coerce(other, "add")
-        return NotImplemented if o is None else _apply2(ADD, self, o)
+        return _with_number(ADD, self, other)
 
     def __radd__(self, other: float) -> Value:
-        o = _coerce(other, "add")
-        return NotImplemented if o is None else _apply2(ADD, o, self)
+        return _with_number(ADD, other, self)
 
     def __sub__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
@@ -335,12 +334,10 @@ class Value(compat.MicrogradNames):
             if out - out == 0.0:
                 return _node2(SUB, self, other, out, 1.0, -1.0)
             return _apply2(SUB, self, other)
-        o = _coerce(other, "sub")
-        return NotImplemented if o is None else _apply2(SUB, self, o)
+        return _with_number(SUB, self, other)
 
     def __rsub__(self, other: float) -> Value:
-        o = _coerce(other, "sub")
-        return NotImplemented if o is None else _apply2(SUB, o, self)
+        return _with_number(SUB, other, self)
 
     def __mul__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
@@ -350,12 +347,10 @@ class Value(compat.MicrogradNames):
             if out - out == 0.0:
                 return _node2(MUL, self, other, out, b, a)
             return _apply2(MUL, self, other)
-        o = _coerce(other, "mul")
-        return NotImplemented if o is None else _apply2(MUL, self, o)
+        return _with_number(MUL, self, other)
 
     def __rmul__(self, other: float) -> Value:
-        o = _coerce(other, "mul")
-        return NotImplemented if o is None else _apply2(MUL, o, self)
+        return _with_number(MUL, other, self)
 
     def __truediv__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
@@ -368,12 +363,10 @@ class Value(compat.MicrogradNames):
                 if out - out == 0.0 and d0 - d0 == 0.0 and d1 - d1 == 0.0:
                     return _node2(DIV, self, other, out, d0, d1)
             return _apply2(DIV, self, other)
-        o = _coerce(other, "div")
-        return NotImplemented if o is None else _apply2(DIV, self, o)
+        return _with_number(DIV, self, other)
 
     def __rtruediv__(self, other: float) -> Value:
-        o = _coerce(other, "div")
-        return NotImplemented if o is None else _apply2(DIV, o, self)
+        return _with_number(DIV, other, self)
 
     def __pow__(self, other: Value | float) -> Value:
         if type(other) is int and 2 <= other <= 64:
@@ -395,8 +388,7 @@ class Value(compat.MicrogradNames):
         return _apply1(POW, self, {"k": int(k) if k.is_integer() else k})
 
     def __rpow__(self, other: float) -> Value:
-        o = _coerce(other, "powv")
-        return NotImplemented if o is None else _apply2(POWV, o, self)
+        return _with_number(POWV, other, self)
 
     def __neg__(self) -> Value:
         return _apply1(NEG, self)
@@ -499,6 +491,19 @@ def _coerce(x: object, op: str) -> Value | None:
     v = _new(Value)
     _init_leaf(v, to_float(x, op), CONST, None)
     return v
+
+
+def _with_number(op: Op, x: object, y: object) -> Value:
+    """``op(x, y)`` where one of the two is a Value and the other a plain number.
+
+    The number becomes a constant node; anything else gives ``NotImplemented`` (so Python tries
+    the other operand).
+    """
+    if isinstance(x, Value):
+        c = _coerce(y, op.name)
+        return NotImplemented if c is None else _apply2(op, x, c)
+    c = _coerce(x, op.name)
+    return NotImplemented if c is None else _apply2(op, c, cast(Value, y))
 
 
 def as_node(x: object, op: str) -> Value:
