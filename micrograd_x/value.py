@@ -123,7 +123,8 @@ def _unary_method(op: Op, doc: str) -> Callable[[Value], Value]:
     def method(self: Value) -> Value:
         return _apply1(op, self)
 
-    method.__name__ = method.__qualname__ = op.name
+    method.__name__ = op.name
+    method.__qualname__ = f"Value.{op.name}"
     method.__doc__ = doc
     return method
 
