@@ -28,55 +28,22 @@ __all__ = [
 ]
 
 
-def _count_uses(root: Value, reset_interior: bool) -> dict[Value, int]:
-    """Map each node reachable from ``root`` to the number of edges into it from that graph.
-
-    Iterative (no recursion limit). With ``reset_interior``, every non-leaf ``grad`` is set to 0.
-    """
-    uses: dict[Value, int] = {root: 0}
-    stack = [root]
-    pop = stack.pop
-    push = stack.append
-    get = uses.get
-    while stack:
-        node = pop()
-        p0 = node._p0
-        if p0 is None:
-            parents = node._pn
-            if parents is None:
-                continue
-        else:
-            p1 = node._p1
-            parents = (p0,) if p1 is None else (p0, p1)
-        if reset_interior:
-            node._grad = 0.0
-        for p in parents:
-            n = get(p)
-            if n is None:
-                uses[p] = 1
-                push(p)
-            else:
-                uses[p] = n + 1
-    return uses
-
-
 def topological_order(root: Value) -> list[Value]:
     """Every node that ``root`` depends on, inputs first and ``root`` last.
 
-    Found iteratively (Kahn's algorithm over use counts), so any depth works; the order is
-    deterministic for a given graph.
+    Found iteratively, so any depth works: breadth first from ``root``, then sorted by rank (see
+    ``Value``). Reversed, it is exactly the order in which ``backward`` processes the nodes.
     """
-    uses = _count_uses(root, reset_interior=False)
-    order: list[Value] = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
+    found = [root]
+    seen = {root}
+    push = found.append
+    mark = seen.add
+    for node in found:  # the loop also reaches the nodes appended while it runs
         for p in node.parents:
-            n = uses[p] - 1
-            uses[p] = n
-            if n == 0:
-                ready.append(p)
+            if p not in seen:
+                mark(p)
+                push(p)
+    order = sorted(found, key=_rank_of, reverse=True)
     order.reverse()
     return order
 
