@@ -43,9 +43,7 @@ def topological_order(root: Value) -> list[Value]:
             if p not in seen:
                 mark(p)
                 push(p)
-    order = sorted(found, key=_rank_of, reverse=True)
-    order.reverse()
-    return order
+    return sorted(found, key=_rank_of)  # nodes of equal rank in the order they were found
 
 
 def backward(root: Value, gradient: float = 1.0, *, create_graph: bool = False) -> None:
@@ -104,10 +102,11 @@ def _seed(gradient: object, create_graph: bool) -> Any:
 
 # The float backward pass is the hot loop of training. Each node carries a rank that grows along
 # every edge (the `_rank` slot, see Value), so highest rank first is a topological order from the
-# root to the leaves: one walk finds the nodes, a C sort orders them (the walk is breadth first,
-# so they come nearly sorted), and one sweep adds each node's partial × grad into its inputs, with
-# no per-edge bookkeeping (the unary, binary and n-ary cases spelled out). The walk marks the
-# nodes it finds with the pass's own number in their `_n` slot, so no mark ever needs clearing.
+# root to the leaves: one walk finds the nodes (breadth first, so they come nearly sorted), a C
+# sort orders them (exactly as topological_order does), and one sweep adds each node's partial ×
+# grad into its inputs, with no per-edge bookkeeping (the unary, binary and n-ary cases spelled
+# out). The walk marks the nodes it finds with the pass's own number in their `_n` slot, so no mark
+# ever needs clearing.
 
 
 def _backward_floats(root: Value, seed: float) -> None:
@@ -117,7 +116,7 @@ def _backward_floats(root: Value, seed: float) -> None:
     try:
         _walk(found, olds, _next_pass())
         root._grad = seed
-        _sweep_floats(sorted(found, key=_rank_of, reverse=True))
+        _sweep_floats(reversed(sorted(found, key=_rank_of)))
     except BaseException:
         for v, g in zip(found, olds):
             v._grad = g
@@ -160,7 +159,7 @@ def _walk(found: list[Value], olds: list[Any], mark: int) -> None:
             push(p1)
 
 
-def _sweep_floats(ordered: list[Value]) -> None:
+def _sweep_floats(ordered: Iterable[Value]) -> None:
     """The chain rule over the found nodes, highest rank first.
 
     A node's grad is complete when it is reached (every node that uses it ranks higher), so it is
