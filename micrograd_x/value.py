@@ -3,16 +3,18 @@
 A ``Value`` keeps its op, its inputs in order and the local partial derivative of its output with
 respect to each input, as plain data. Its operators and methods apply the op records of
 :mod:`micrograd_x.ops` to the inputs' numbers, check that the result and the partials are finite
-and record one node; :func:`name_scope` tags the nodes with the module that made them. Nodes never
-refer back to themselves, so reference counting frees a graph as soon as it is dropped, and each
-node carries a rank that grows along every edge, so the backward pass can sort a graph. The common
-ops (+, −, ×, ÷, ``**`` by a small integer, relu, tanh, exp) have fast paths that spell out their
-record's float rules. This module is one idea, the node, read top to bottom: the class, then the
-functions that make its nodes (kept with it, as module globals, because they are the hot path of
-every forward pass). :mod:`micrograd_x.applying` applies ops by name and builds the n-ary nodes
-(``sum``, ``dot``); :mod:`micrograd_x.backward` differentiates; :mod:`micrograd_x.engine` gathers
-the public names. Imports: the standard library, :mod:`micrograd_x.ops`,
-:mod:`micrograd_x.compat` and, when ``Value.backward`` first runs, :mod:`micrograd_x.backward`.
+and record one node, tagged with the module scope that made it (:mod:`micrograd_x.scopes`).
+Nodes never refer back to themselves, so reference counting frees a graph as soon as it is
+dropped, and each node carries a rank that grows along every edge, so the backward pass can sort
+a graph. The common ops (+, −, ×, ÷, ``**`` by a small integer, relu, tanh, exp) have fast paths
+that spell out their record's float rules. This module is one idea, the node, read top to
+bottom: the class, then the functions that make its nodes (kept with it, as module globals,
+because they are the hot path of every forward pass). :mod:`micrograd_x.applying` applies ops by
+name and builds the n-ary nodes (``sum``, ``dot``); :mod:`micrograd_x.backward` differentiates;
+:mod:`micrograd_x.engine` gathers the public names. Imports: the standard library,
+:mod:`micrograd_x.ops`, :mod:`micrograd_x.rules`, :mod:`micrograd_x.scopes`,
+:mod:`micrograd_x.compat` and, when ``Value.backward`` first runs, :mod:`micrograd_x.backward`
+(which imports this module).
 """
 
 from __future__ import annotations
