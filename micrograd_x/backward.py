@@ -2,21 +2,23 @@
 
 :func:`backward` runs the chain rule over the partials each node stores, from a root to its
 leaves, in topological order found iteratively (so graphs of any depth work). Two sweeps: the
-float pass (the hot loop of training: bookkeeping in each node's slots, all or nothing) and the
-dict-based sweep that :func:`gradients` and ``create_graph=True`` use (it can rebuild every
-partial as a ``Value`` graph, to differentiate again). :func:`topological_order` and
+float pass (the hot loop of training: the nodes sorted by rank, all or nothing) and the dict-based
+sweep that :func:`gradients` and ``create_graph=True`` use (it can rebuild every partial as a
+``Value`` graph, to differentiate again). :func:`topological_order` and
 :func:`zero_grad` complete the set. :mod:`micrograd_x.engine` re-exports every public name here,
 and ``Value.backward`` calls :func:`backward`.
-Imports: the standard library, :mod:`micrograd_x.ops` and :mod:`micrograd_x.engine`.
+Imports: the standard library, :mod:`micrograd_x.ops` and :mod:`micrograd_x.value`.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
-from micrograd_x.engine import Value, constant, to_float
 from micrograd_x.ops import CONST
+from micrograd_x.value import Value, constant, to_float
 
 __all__ = [
     "backward",
@@ -26,57 +28,22 @@ __all__ = [
 ]
 
 
-def _count_uses(root: Value, reset_interior: bool) -> dict[Value, int]:
-    """Map each node reachable from ``root`` to the number of edges into it from that graph.
-
-    Iterative (no recursion limit). With ``reset_interior``, every non-leaf ``grad`` is set to 0.
-    """
-    uses: dict[Value, int] = {root: 0}
-    stack = [root]
-    pop = stack.pop
-    push = stack.append
-    get = uses.get
-    while stack:
-        node = pop()
-        p0 = node._p0
-        if p0 is None:
-            parents = node._pn
-            if parents is None:
-                continue
-        else:
-            p1 = node._p1
-            parents = (p0,) if p1 is None else (p0, p1)
-        if reset_interior:
-            node._grad = 0.0
-        for p in parents:
-            n = get(p)
-            if n is None:
-                uses[p] = 1
-                push(p)
-            else:
-                uses[p] = n + 1
-    return uses
-
-
 def topological_order(root: Value) -> list[Value]:
     """Every node that ``root`` depends on, inputs first and ``root`` last.
 
-    Found iteratively (Kahn's algorithm over use counts), so any depth works; the order is
-    deterministic for a given graph.
+    Found iteratively, so any depth works: breadth first from ``root``, then sorted by rank (see
+    ``Value``). Reversed, it is exactly the order in which ``backward`` processes the nodes.
     """
-    uses = _count_uses(root, reset_interior=False)
-    order: list[Value] = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
+    found = [root]
+    seen = {root}
+    push = found.append
+    mark = seen.add
+    for node in found:  # the loop also reaches the nodes appended while it runs
         for p in node.parents:
-            n = uses[p] - 1
-            uses[p] = n
-            if n == 0:
-                ready.append(p)
-    order.reverse()
-    return order
+            if p not in seen:
+                mark(p)
+                push(p)
+    return sorted(found, key=_rank_of)  # nodes of equal rank in the order they were found
 
 
 def backward(root: Value, gradient: float = 1.0, *, create_graph: bool = False) -> None:
@@ -133,142 +100,94 @@ def _seed(gradient: object, create_graph: bool) -> Any:
     return to_float(gradient, "backward: gradient")
 
 
-# The float backward pass is the hot loop of training, so it keeps its bookkeeping in each node's
-# `_n` slot instead of a dict (twice as fast), and spells out the unary/binary/n-ary cases.
-# Invariant: `_n` is 0 on every node outside a backward pass. (Walking the nodes newest first by a
-# creation number instead of counting uses was measured slower here: the numbers need a pass to
-# order them, and the count pass is needed anyway to find the nodes.)
+# The float backward pass is the hot loop of training. Each node carries a rank that grows along
+# every edge (the `_rank` slot, see Value), so highest rank first is a topological order from the
+# root to the leaves: one walk finds the nodes (breadth first, so they come nearly sorted), a C
+# sort orders them (exactly as topological_order does), and one sweep adds each node's partial ×
+# grad into its inputs, with no per-edge bookkeeping (the unary, binary and n-ary cases spelled
+# out). The walk marks the nodes it finds with the pass's own number in their `_n` slot, so no mark
+# ever needs clearing.
 
 
 def _backward_floats(root: Value, seed: float) -> None:
     """The float chain rule from ``root``; all or nothing (see :func:`backward`)."""
-    interior: list[Value] = []
+    found = [root]
     olds: list[Any] = []
-    leaves: list[Value] = []
-    leaf_olds: list[Any] = []
     try:
-        _count_into_slots(root, interior, olds, leaves, leaf_olds)
-        _sweep_floats(root, seed)
+        _walk(found, olds, _next_pass())
+        root._grad = seed
+        _sweep_floats(reversed(sorted(found, key=_rank_of)))
     except BaseException:
-        _reset_counts(root)
-        for v, g in zip(interior, olds):
-            v._grad = g
-        for v, g in zip(leaves, leaf_olds):
+        for v, g in zip(found, olds):
             v._grad = g
         raise
 
 
-def _count_into_slots(
-    root: Value,
-    interior: list[Value],
-    olds: list[Any],
-    leaves: list[Value],
-    leaf_olds: list[Any],
-) -> None:
-    """Set each reachable node's ``_n`` to its number of uses; save and zero interior grads.
+_rank_of = attrgetter("_rank")
+_next_pass = itertools.count(1).__next__
 
-    Fills ``interior``/``olds`` and ``leaves``/``leaf_olds`` with the nodes and their grads.
+
+def _walk(found: list[Value], olds: list[Any], mark: int) -> None:
+    """Append to ``found`` (which holds the root) every node the root depends on, breadth first.
+
+    Each node is marked (``_n = mark``) as it is appended; as it is reached, its grad is saved
+    in ``olds`` (the same order) and, if it has inputs, zeroed for the sweep.
     """
-    stack = [root]
-    pop = stack.pop
-    push = stack.append
-    add_interior = interior.append
-    add_old = olds.append
-    while stack:
-        node = pop()
+    found[0]._n = mark
+    push = found.append
+    save = olds.append
+    for node in found:  # the loop also reaches the nodes appended while it runs
+        save(node._grad)
         p0 = node._p0
-        if p0 is None:
-            parents = node._pn
-            if parents is None:  # a leaf
-                leaves.append(node)
-                leaf_olds.append(node._grad)
-                continue
-            add_interior(node)
-            add_old(node._grad)
-            node._grad = 0.0
-            for p in parents:
-                n = p._n
-                p._n = n + 1
-                if not n:
-                    push(p)
-            continue
-        add_interior(node)
-        add_old(node._grad)
-        node._grad = 0.0
-        n = p0._n
-        p0._n = n + 1
-        if not n:
-            push(p0)
-        p1 = node._p1
-        if p1 is not None:
-            n = p1._n
-            p1._n = n + 1
-            if not n:
-                push(p1)
-
-
-def _sweep_floats(root: Value, seed: float) -> None:
-    """Kahn's algorithm over the counts in ``_n``.
-
-    A node is ready once all its uses are processed; its grad is then complete, and it adds
-    partial × grad into each parent.
-    """
-    root._grad = seed
-    ready = [root]
-    pop = ready.pop
-    push = ready.append
-    while ready:
-        node = pop()
-        g = node._grad
-        p0 = node._p0
-        # Only a leaf can hold a Value here (a gradient graph left by create_graph=True, which
-        # the float pass accumulates into); Value - Value is a node, not a number, and a
-        # Value's data is always finite.
-        # Constants, and nodes computed from constants only, need no gradient: theirs is
-        # computed (diagrams show it) but not checked.
-        if (
-            g - g != 0.0
-            and not isinstance(g, Value)
-            and node.op is not CONST
-            and ((p0 is None and node._pn is None) or _reaches_a_variable(node))
-        ):
-            raise _bad_gradient(node, g)
         if p0 is None:
             parents = node._pn
             if parents is None:
-                continue  # a leaf
+                continue  # a leaf: its grad accumulates
+            node._grad = 0.0
+            for p in parents:
+                if p._n is not mark:
+                    p._n = mark
+                    push(p)
+            continue
+        node._grad = 0.0
+        if p0._n is not mark:
+            p0._n = mark
+            push(p0)
+        p1 = node._p1
+        if p1 is not None and p1._n is not mark:
+            p1._n = mark
+            push(p1)
+
+
+def _sweep_floats(ordered: Iterable[Value]) -> None:
+    """The chain rule over the found nodes, highest rank first.
+
+    A node's grad is complete when it is reached (every node that uses it ranks higher), so it is
+    checked, then partial × grad goes into each input. Constants, and nodes computed from
+    constants only, need no gradient: theirs is computed (diagrams show it) but not checked.
+    """
+    for node in ordered:
+        g = node._grad
+        p0 = node._p0
+        if p0 is None:
+            parents = node._pn
+            if parents is None:
+                # A leaf may hold a Value (a gradient graph left by create_graph=True, which
+                # this pass accumulates into): a Value's data is always finite.
+                if type(g) is float and g - g != 0.0 and node.op is not CONST:
+                    raise _bad_gradient(node, g)
+                continue
+            if g - g != 0.0 and node.op is not CONST and _reaches_a_variable(node):
+                raise _bad_gradient(node, g)
             for parent, d in zip(parents, node._dn):  # type: ignore[arg-type]
                 parent._grad += d * g
-                n = parent._n - 1
-                parent._n = n
-                if not n:
-                    push(parent)
             continue
+        if g - g != 0.0 and node.op is not CONST and _reaches_a_variable(node):
+            raise _bad_gradient(node, g)
         p0._grad += node._d0 * g
-        n = p0._n - 1
-        p0._n = n
-        if not n:
-            push(p0)
         p1 = node._p1
         if p1 is not None:
             p1._grad += node._d1 * g
-            n = p1._n - 1
-            p1._n = n
-            if not n:
-                push(p1)
-
-
-def _reset_counts(root: Value) -> None:
-    """Restore the ``_n == 0`` invariant after an interrupted backward pass."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        node._n = 0
-        for p in node.parents:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
 
 
 def _reaches_a_variable(node: Value) -> bool:

@@ -6,8 +6,9 @@ One :class:`LossSpec` per name in :data:`LOSSES` (the pattern of the op records 
 training runs over a batch axis), ``accuracy`` scores predictions and ``multi_output`` says
 whether a sample's prediction is a row of logits. Tests compare ``batched`` with ``fn``'s graph.
 :class:`NamedLoss` is the ``loss_fn`` that training builds from a record. Imports numpy,
-:mod:`micrograd_x.ops`, :mod:`micrograd_x.engine`, :mod:`micrograd_x.nn`, :mod:`micrograd_x.losses`
-and :mod:`micrograd_x.kernels` (the numpy kernels of the ops the losses are made of).
+:mod:`micrograd_x.ops`, :mod:`micrograd_x.engine`, :mod:`micrograd_x.nn`, :mod:`micrograd_x.losses`,
+:mod:`micrograd_x.gcpause` and :mod:`micrograd_x.kernels` (the numpy kernels of the ops the losses
+are made of).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from numpy.typing import NDArray
 
 from micrograd_x import losses, ops
 from micrograd_x.engine import Value
+from micrograd_x.gcpause import gc_paused
 from micrograd_x.kernels import KERNELS
 from micrograd_x.nn import Module
 
@@ -207,13 +209,14 @@ class NamedLoss:
         self, model: Module, X: list[list[float]], y: list[Any]
     ) -> tuple[Value, list[Any]]:
         """The batch's loss graph and the predictions (one Value, or a row, per sample)."""
-        outs = model.forward_batch(X)
-        preds: list[Any] = (
-            outs if self.spec.multi_output or model.nout > 1 else [o[0] for o in outs]
-        )
-        total = self.spec.fn(preds, y, **self.options)
-        if self.l2:
-            total = total + losses.l2_penalty(model.parameters(), self.l2)
+        with gc_paused():  # the batch's graph holds no cycles: see micrograd_x.gcpause
+            outs = model.forward_batch(X)
+            preds: list[Any] = (
+                outs if self.spec.multi_output or model.nout > 1 else [o[0] for o in outs]
+            )
+            total = self.spec.fn(preds, y, **self.options)
+            if self.l2:
+                total = total + losses.l2_penalty(model.parameters(), self.l2)
         return total, preds
 
     def __repr__(self) -> str:

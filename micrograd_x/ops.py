@@ -2,14 +2,15 @@
 
 An :class:`Op` holds an op's forward function and its *local partials* rule, which returns
 d(out)/d(input) for each input. The engine stores those partials on each node, so the drawing,
-the tests and the backward pass all read the same data. This module imports only ``math``; it
-never imports ``Value`` at run time (the rules reach ``Value`` methods by duck typing, which is how
-the same rule builds gradient graphs for higher-order derivatives).
+the tests and the backward pass all read the same data. This module imports only ``math`` and
+``operator``; it never imports ``Value`` at run time (the rules reach ``Value`` methods by duck
+typing, which is how the same rule builds gradient graphs for higher-order derivatives).
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
@@ -456,11 +457,10 @@ def _gelu_partials(out: Any, x: Any) -> tuple[Any, ...]:
 
 
 def _dot(*args: float) -> float:
+    # b + w₁x₁ + w₂x₂ + … by the builtin sum (as micrograd_x.applying.dot computes it, so the
+    # fast path has the same bits on every Python version).
     n = len(args) // 2
-    total = args[-1] if len(args) % 2 else 0.0
-    for w, x in zip(args[:n], args[n : 2 * n]):
-        total += w * x
-    return total
+    return sum(map(operator.mul, args[:n], args[n : 2 * n]), args[-1] if len(args) % 2 else 0.0)
 
 
 def _dot_partials(out: Any, *args: Any) -> tuple[Any, ...]:

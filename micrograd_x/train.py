@@ -9,12 +9,11 @@ loss function may be captured and replayed as a whole graph (:mod:`micrograd_x.r
 :func:`accuracy` and :func:`predict` (re-exported) and the checks of ``X`` and ``y`` live in
 :mod:`micrograd_x.trainio`. Imports: the standard library, numpy, tqdm and the micrograd_x
 modules ``engine``, ``nn``, ``lossspec``, ``layerstats``, ``history``, ``optim``, ``data``,
-``batchreplay``, ``replay``, ``replayrun`` and ``trainio``.
+``batchreplay``, ``replay``, ``replayrun``, ``trainio`` and ``gcpause``.
 """
 
 from __future__ import annotations
 
-import gc
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, TypeAlias
@@ -27,6 +26,7 @@ from micrograd_x import layerstats, losses, lossspec, trainio
 from micrograd_x.batchreplay import BatchReplay, NotBatchableError
 from micrograd_x.data import batches
 from micrograd_x.engine import Value
+from micrograd_x.gcpause import gc_paused
 from micrograd_x.history import History, StepRecord
 from micrograd_x.layerstats import LayerStats
 from micrograd_x.lossspec import NamedLoss, ScoreAccuracy
@@ -74,7 +74,9 @@ def make_loss_fn(
     """Build ``loss_fn(model, X, y) -> (loss, predictions)`` for one batch.
 
     The predictions are one Value per sample (a list of Values per sample for
-    ``cross_entropy``); the loss is the batch's mean loss plus ``l2 · Σ p²``.
+    ``cross_entropy``); the loss is the batch's mean loss plus ``l2 · Σ p²``. The function builds
+    the batch's graph with Python's cyclic garbage collector paused
+    (:func:`~micrograd_x.gcpause.gc_paused`: a graph holds no cycles) and restores its state.
 
     Args:
         loss: One of :data:`LOSSES` (``"bce"`` is binary cross entropy with logits), or a
@@ -101,11 +103,12 @@ def make_loss_fn(
     crit = loss
 
     def loss_fn(model: Module, X: list[list[float]], y: list[Any]) -> tuple[Value, list[Any]]:
-        outs = model.forward_batch(X)
-        preds: list[Any] = outs if model.nout > 1 else [o[0] for o in outs]
-        total = crit(preds, y)
-        if weight:
-            total = total + losses.l2_penalty(model.parameters(), weight)
+        with gc_paused():  # the batch's graph holds no cycles: see micrograd_x.gcpause
+            outs = model.forward_batch(X)
+            preds: list[Any] = outs if model.nout > 1 else [o[0] for o in outs]
+            total = crit(preds, y)
+            if weight:
+                total = total + losses.l2_penalty(model.parameters(), weight)
         return total, preds
 
     return loss_fn
@@ -325,9 +328,7 @@ class Trainer:
         full = batch_size is None or batch_size >= len(rows)
         it = None if full else batches(len(rows), int(batch_size or 0), seed=seed)
         Xa = np.asarray(rows, dtype=np.float64)
-        gc_was_on = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():  # fit's graphs hold no cycles: see micrograd_x.gcpause
             run = self._runner(Xa, rows, ys, full, int(steps))
             hist = History(mode=run.mode, capture=run.kind)
             self._loop(
@@ -343,9 +344,6 @@ class Trainer:
                 layer_stats,
                 (Xa, rows, ys, full),
             )
-        finally:
-            if gc_was_on:
-                gc.enable()
         return hist
 
     def _loop(

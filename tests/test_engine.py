@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import gc
 import math
+import operator
+import struct
 import sys
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd_x import Value, backward, gradients, topological_order, zero_grad
+from micrograd_x import Value, apply, backward, dot, gradients, topological_order, zero_grad
+from micrograd_x import sum as sum_values
 from micrograd_x.graph import Graph, trace
 from micrograd_x.replay import capture
 from micrograd_x.testing import gradcheck, reference_grad
@@ -246,7 +250,9 @@ def test_a_million_node_chain_at_the_default_recursion_limit() -> None:
 
 
 def _count_values() -> int:
-    return sum(1 for o in gc.get_objects() if isinstance(o, Value))
+    # type(o), not isinstance(o, ...): isinstance reads __class__, which some objects of other
+    # libraries (torch's deprecated module aliases) answer with a FutureWarning.
+    return sum(1 for o in gc.get_objects() if issubclass(type(o), Value))
 
 
 def test_graphs_are_freed_by_reference_counting() -> None:
@@ -364,3 +370,102 @@ def test_the_binary_fast_paths_follow_their_op_records_bit_for_bit(name: str) ->
     # A non-finite result is the record's error, not a node.
     with pytest.raises(OverflowError, match=name):
         fn(Value(1e308), Value(1e308) if name != "sub" else Value(-1e308))
+
+
+def _outcome(make: Callable[..., Value], *args: object) -> tuple[object, ...]:
+    """What ``make(*args)`` gives: the node's op, data and partials as exact bits, or the error."""
+    try:
+        v = make(*args)
+    except (ArithmeticError, ValueError) as e:
+        return (type(e), str(e))
+    return (v.op, struct.pack("<d", v.data), *(struct.pack("<d", d) for d in v.partials))
+
+
+_EDGE_CASES = [0.0, -0.0, 1.5, -2.25, 1e-310, 3e200, -7e-5, 1.0 / 3.0, 20.0, -400.5, 709.0, 709.5]
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+def test_every_binary_fast_path_equals_the_general_path(name: str) -> None:
+    # The operators' fast paths against apply(), which runs the record's forward and partials
+    # rules and its checks: the same bits, or the same error.
+    fn = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}.get(name, operator.truediv)
+    for a in _EDGE_CASES:
+        for b in _EDGE_CASES:
+            fast = _outcome(fn, Value(a), Value(b))
+            assert fast == _outcome(apply, name, Value(a), Value(b)), (a, b)
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "exp"])
+def test_every_unary_fast_path_equals_the_general_path(name: str) -> None:
+    for a in [*_EDGE_CASES, 709.78, 710.0, -745.5, 1e-320]:
+        fast = _outcome(getattr(Value(a), name))
+        assert fast == _outcome(apply, name, Value(a)), a
+
+
+def test_the_integer_power_fast_path_equals_the_general_path() -> None:
+    # x ** 2 (an int exponent, 2 to 64) takes the fast path; x ** 2.0 the record's general one.
+    for k in (2, 3, 64):
+        for a in _EDGE_CASES:
+            fast = _outcome(operator.pow, Value(a), k)
+            assert fast == _outcome(operator.pow, Value(a), float(k)), (a, k)
+
+
+def test_the_float_pass_orders_skip_connections_and_shared_nodes() -> None:
+    # Nodes used both near the root and deep below it, duplicate edges (h * h) and an n-ary node
+    # over nodes of every depth: the float pass processes a node only after all its users.
+    x, w = Value(0.7, "x"), Value(-0.3, "w")
+    h = (x * w).tanh()
+    deep = h
+    for i in range(30):
+        deep = (deep * w + h).relu() + x if i % 2 else (deep * deep + 0.1).sqrt()
+    root = sum_values([deep, h * h, x, deep * h])
+    root.backward()
+    for leaf in (x, w):
+        assert _close(leaf.grad, _path_sum_memo(root, leaf), rtol=1e-12), leaf.label
+    # A second pass on the same graph (new marks, grads accumulate on the leaves).
+    before = (x.grad, w.grad)
+    root.backward()
+    assert _close(x.grad, 2 * before[0], rtol=1e-14) and _close(w.grad, 2 * before[1], rtol=1e-14)
+
+
+def _path_sum_memo(root: Value, leaf: Value) -> float:
+    """Σ over paths of the products of partials, memoised per node (the chain rule's meaning)."""
+    memo: dict[Value, float] = {leaf: 1.0}
+    for node in topological_order(root):
+        if node is not leaf:
+            memo[node] = math.fsum(
+                d * memo.get(p, 0.0) for p, d in zip(node.parents, node.partials)
+            )
+    return memo[root]
+
+
+@given(
+    st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=40).flatmap(
+        lambda ws: st.tuples(
+            st.just(ws),
+            st.lists(st.floats(-1e3, 1e3), min_size=len(ws), max_size=len(ws)),
+            st.none() | st.floats(-1e3, 1e3),
+        )
+    )
+)
+def test_the_dot_fast_path_equals_the_general_path(
+    case: tuple[list[float], list[float], float | None],
+) -> None:
+    # dot() spells out DOT's forward and partials; apply() runs the record's rules.
+    ws, xs, b = case
+    fast = _outcome(
+        dot, [Value(w) for w in ws], [Value(x) for x in xs], None if b is None else Value(b)
+    )
+    general = _outcome(
+        apply, "dot", *map(Value, ws), *map(Value, xs), *([] if b is None else [Value(b)])
+    )
+    assert fast == general
+
+
+@given(programs())
+def test_every_node_ranks_above_its_inputs(p: Program) -> None:
+    # The float pass sorts nodes by rank: it must grow along every edge, n-ary nodes included.
+    _, root = _leaves_and_root(p)
+    s = sum_values([root, root * 2.0, root.relu()])
+    for node in topological_order(s):
+        assert all(node._rank > q._rank for q in node.parents), node
