@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
-    from micrograd_x.engine import Value
+    from micrograd_x.value import Value
 
 __all__ = [
     "ABS",
