@@ -33,7 +33,7 @@ from micrograd_x.lossspec import NamedLoss, ScoreAccuracy
 from micrograd_x.nn import Module
 from micrograd_x.optim import SGD, Optimizer, Schedule
 from micrograd_x.replay import Replay
-from micrograd_x.replayrun import BatchRun, EagerRun, GraphRun, structure
+from micrograd_x.replayrun import BatchRun, EagerRun, GraphRun, Structure
 from micrograd_x.trainio import accuracy, predict
 
 __all__ = [
@@ -368,7 +368,7 @@ class Trainer:
             unit="step",
             leave=True,
         )
-        shape = structure(self) if callbacks else None
+        shape = Structure(self) if callbacks else None
         try:
             for _ in range(steps):
                 idx = None if it is None else next(it)
@@ -403,15 +403,16 @@ class Trainer:
                     if rec.accuracy is not None:
                         post["acc"] = f"{rec.accuracy:.3f}"
                     bar.set_postfix(post, refresh=False)
-                if callbacks:
-                    run.write_back()
+                if shape is not None:
+                    # The parameters are written back when a callback first reads or writes one.
+                    run.lend()
                     stop = any(cb(rec, self) for cb in callbacks)
-                    now = structure(self)
-                    if now != shape:
-                        run = self._recapture(run, hist, data, rec.step)
-                        shape = now
-                    else:
+                    if shape.same(self):
                         run.read_back()
+                    else:
+                        run.write_back()
+                        run = self._recapture(run, hist, data, rec.step)
+                        shape = Structure(self)
                     if stop:
                         hist.stopped_early = True
                         hist.stop_reason = f"a callback stopped at step {rec.step}"
