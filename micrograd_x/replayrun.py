@@ -21,7 +21,7 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, eq
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -112,7 +112,7 @@ class Structure:
                 self.fast = False
                 break
         self.owners, self.names, self.neurons = owners, names, neurons
-        self.contents = list(map(tuple, map(getattr, owners, names)))
+        self.contents = list(map(list, map(getattr, owners, names)))
         self.bs = list(map(_B, neurons))
         self.acts = list(map(_ACTIVATION, neurons))
 
@@ -129,10 +129,11 @@ class Structure:
             return False
         if not self.fast:
             return structure(tr) == self.key
-        # Identity comparisons throughout: a list's items, a bias, an activation (by equality).
+        # Item by item, identity first (a list's items, a bias; an activation by equality),
+        # with no copy made.
         neurons = self.neurons
         return (
-            list(map(tuple, map(getattr, self.owners, self.names))) == self.contents
+            all(map(eq, map(getattr, self.owners, self.names), self.contents))
             and list(map(_B, neurons)) == self.bs
             and list(map(_ACTIVATION, neurons)) == self.acts
         )

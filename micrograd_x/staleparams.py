@@ -135,10 +135,11 @@ class StaleSet:
         sync_all()  # a parameter stale in another set must not get a twin of its twin
         params = self.params
         self._classes = classes = list(map(type, params))
-        deque(map(_set, params, repeat("__class__"), map(_TWINS.__getitem__, classes)), maxlen=0)
+        # Registered before the swap, so an interrupted swap is undone by the next sync.
         self.stale = True
         _ACTIVE.append(self)
         self.marks += 1
+        deque(map(_set, params, repeat("__class__"), map(_TWINS.__getitem__, classes)), maxlen=0)
 
     def sync(self) -> None:
         """Give every parameter its own class back and write their numbers (if stale)."""
