@@ -251,6 +251,12 @@ class BatchRun(EagerRun):
         self._l2_buf = np.empty(n_model)
         self._fresh = False  # whether the Values hold P and G
         self.lazy = StaleSet(layout, self._write)
+        # A callback that reads the parameters at every step would pay two class swaps per
+        # parameter and step: after a read, lend eagerly (write back at once) for a while,
+        # twice as long each time a lazy lend is read again, up to _MAX_EAGER steps.
+        self._eager_left = 0
+        self._eager_next = 1
+        self._lent_lazily = False
 
     def _accuracy(self, scores: Array, y: Array, idx: NDArray[np.intp] | None) -> float | None:
         acc = self.trainer.accuracy_fn
@@ -328,15 +334,30 @@ class BatchRun(EagerRun):
     def lend(self) -> None:
         """Before callbacks: mark the parameters stale; the first read or write writes back.
 
-        Nothing to do when they are still stale from an earlier step (nobody looked).
+        Nothing to do when they are still stale from an earlier step (nobody looked). For a
+        while after a callback has read them, they are written back at once instead.
         """
-        self.lazy.mark()
+        if self._eager_left:
+            self._eager_left -= 1
+            self.write_back()
+        else:
+            self.lazy.mark()
+            self._lent_lazily = True
 
     def read_back(self) -> None:
         """After callbacks: read the ``Value``s' data again if a callback reached them."""
         if self.lazy.stale:
-            return  # nobody read or wrote a parameter: the arrays are current
+            self._eager_next = 1  # nobody read or wrote a parameter: the arrays are current
+            return
+        if self._lent_lazily:
+            self._eager_left = self._eager_next
+            self._eager_next = min(2 * self._eager_next, _MAX_EAGER)
+        self._lent_lazily = False
         self.P[:] = np.fromiter(map(_DATA, self.layout), np.float64, len(self.layout))
+
+
+_MAX_EAGER = 64
+"""The most steps a :class:`BatchRun` lends its parameters eagerly after a lazy lend was read."""
 
 
 def _prediction_nodes(preds: list[Any]) -> list[Value]:

@@ -91,9 +91,30 @@ def test_each_read_is_counted_once(sets: list[StaleSet]) -> None:
 
     model, _ = _fit(True, cb, steps=10)
     (s,) = sets
-    # Stale at step 0; synced at 3, stale again at 4; synced at 7, again at 8; synced at the end.
+    # Stale at step 0, read (synced) at 3, written back at once at 4 (just read), stale again at
+    # 5, read at 7, written at 8, stale at 9, synced at the end.
     assert (s.marks, s.syncs) == (3, 3)
     assert _own_classes(model)
+
+
+def test_a_callback_reading_at_every_step_is_not_made_stale_every_step(
+    sets: list[StaleSet],
+) -> None:
+    seen: list[list[float]] = []
+    runs = []
+    for replay in (False, True):
+        model, hist = _fit(
+            replay, lambda m, rec: seen.append([p.data for p in m.parameters()]), 100
+        )
+        runs.append((model, hist))
+    (s,) = sets
+    # Lazy at steps 0, 2, 5, 10, 19, 36, 69 (eager for 1, 2, 4, ... 32 steps after each read).
+    assert (s.marks, s.syncs) == (7, 7)
+    (m_e, h_e), (m_r, h_r) = runs
+    assert h_r.mode == "replay" and h_r.loss == pytest.approx(h_e.loss, rel=1e-12)
+    assert _own_classes(m_r)
+    assert np.allclose(seen[100:], seen[:100], rtol=1e-12, atol=1e-15)
+    assert np.allclose(_numbers(m_r), _numbers(m_e), rtol=1e-12, atol=1e-15)
 
 
 def _w(m: MLP) -> Parameter:
