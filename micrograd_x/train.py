@@ -280,9 +280,10 @@ class Trainer:
 
         Steps may be replayed (see ``replay`` in :class:`Trainer`); :attr:`History.mode` says
         which way they ran. A replayed run keeps the parameters in one array and writes them
-        into the model's ``Value``s (values and gradients) before each callback and at the end,
-        and reads them again after the callbacks, so a callback sees and may change the current
-        parameters however it reaches them; the optimizer's state is written back only when
+        into the model's ``Value``s (values and gradients) when a callback first reads or writes
+        one, however it reaches it (:mod:`micrograd_x.staleparams`), and at the end, and reads
+        them again after callbacks that did, so a callback sees and may change the current
+        parameters; the optimizer's state is written back only when
         :attr:`~micrograd_x.optim.Optimizer.state` is read. A callback may change
         the model (replace a layer), the loss function, the optimizer or the accuracy rule:
         the next step captures again (or runs eagerly when replay no longer applies), as
