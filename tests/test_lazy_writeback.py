@@ -288,3 +288,48 @@ def test_a_stale_set_of_any_value_class() -> None:
     assert [type(p) for p in ps] == [Value, Parameter, _WithDict, _Slotted]
     assert ps[2].note == "in its dict"  # type: ignore[attr-defined]
     assert staleparams.active() == 0
+
+
+def test_layer_stats_and_a_reading_callback(sets: list[StaleSet]) -> None:
+    # layer_stats writes the parameters back (before the update) at every step.
+    runs = []
+    for replay in (False, True):
+        seen: list[float] = []
+        model = MLP(2, [5, 1], seed=3)
+        hist = train.fit(
+            model,
+            X,
+            YS,
+            lr=0.05,
+            steps=5,
+            replay=replay,
+            layer_stats=True,
+            callbacks=[lambda rec, tr: seen.append(_w(model).data)],  # noqa: B023
+        )
+        runs.append((model, hist, seen))
+    (s,) = sets
+    assert (s.marks, s.syncs) == (2, 2)  # lazy at steps 0 and 2, written back at once else
+    (m_e, h_e, seen_e), (m_r, h_r, seen_r) = runs
+    assert h_r.mode == "replay" and _own_classes(m_r)
+    assert np.allclose(seen_r, seen_e, rtol=1e-12, atol=1e-15)
+    assert np.allclose(_numbers(m_r), _numbers(m_e), rtol=1e-12, atol=1e-15)
+    assert h_r.loss == pytest.approx(h_e.loss, rel=1e-12)
+
+
+def test_a_fit_inside_a_callback_on_the_same_model() -> None:
+    # The inner run reads the (stale) parameters of the outer one, trains them, and hands them
+    # back current; the outer run carries on from them. Eager training is the oracle.
+    runs = []
+    for replay in (False, True):
+        model = MLP(2, [5, 1], seed=3)
+
+        def inner(rec: StepRecord, tr: Trainer) -> None:
+            if rec.step == 2:
+                train.fit(tr.model, X, YS, lr=0.01, steps=3, replay=replay)  # noqa: B023
+
+        hist = train.fit(model, X, YS, lr=0.05, steps=5, replay=replay, callbacks=[inner])
+        runs.append((model, hist))
+    (m_e, h_e), (m_r, h_r) = runs
+    assert _own_classes(m_r)
+    assert [r.loss for r in h_r.records] == pytest.approx([r.loss for r in h_e.records], rel=1e-12)
+    assert np.allclose(_numbers(m_r), _numbers(m_e), rtol=1e-12, atol=1e-15)
