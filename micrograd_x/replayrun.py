@@ -5,13 +5,14 @@ captured.
 
 Every runner measures a step (loss, accuracy, gradient norm, with the gradients in place), then
 updates. :class:`BatchRun` keeps the parameters in one flat numpy array through the replay and
-the optimizer (:meth:`~micrograd_x.optim.Optimizer.step_array`) and writes them back into the
-``Value``s when asked (before callbacks, at the end of ``fit``). That write-back cannot wait
-for a first read: a callback may reach a parameter without the trainer (a model in its
-closure), and the engine reads a ``Value``'s number from its slot, not through a property
-(``w * x``), so there is no read to intercept. It is one C-level pass per attribute instead.
+the optimizer (:meth:`~micrograd_x.optim.Optimizer.step_array`). Before callbacks it marks the
+parameters stale (:mod:`micrograd_x.staleparams`): the first read or write of one, however the
+callback reaches it (the engine's ``w * x`` included), writes every value and gradient back; a
+callback that never looks costs nothing per parameter. At the end of ``fit`` (and wherever the
+trainer needs them) the ``Value``s are written back and have their own classes again.
+:class:`Structure` tells cheaply whether a callback changed what a capture depends on.
 Imports numpy and the micrograd_x modules ``engine``, ``nn``, ``lossspec``, ``batchreplay``,
-``replay`` and ``ops``.
+``replay``, ``staleparams`` and ``ops``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, eq
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,17 +33,20 @@ from micrograd_x.lossspec import NamedLoss, ScoreAccuracy
 from micrograd_x.nn import MLP, Layer, Module, Neuron
 from micrograd_x.ops import DomainError
 from micrograd_x.replay import Replay, capture
+from micrograd_x.staleparams import StaleSet
 
 if TYPE_CHECKING:
     from micrograd_x.train import Trainer
 
-__all__ = ["BatchRun", "EagerRun", "GraphRun", "Measured", "structure"]
+__all__ = ["BatchRun", "EagerRun", "GraphRun", "Measured", "Structure", "structure"]
 
 Array = NDArray[np.float64]
 Measured = tuple[float, "float | None", float, int]
 """``(loss, accuracy, gradient norm, batch size)`` of a measured step."""
 
 _DATA = attrgetter("data")
+_B = attrgetter("b")
+_ACTIVATION = attrgetter("activation")
 
 
 def structure(trainer: Trainer) -> tuple[Any, ...]:
@@ -71,6 +75,68 @@ def structure(trainer: Trainer) -> tuple[Any, ...]:
     if not known:
         mods.append(tuple(map(id, trainer.model.parameters())))
     return (id(trainer.loss_fn), id(trainer.optimizer), id(trainer.accuracy_fn), tuple(mods))
+
+
+class Structure:
+    """A snapshot of :func:`structure` that checks again in a few C-level passes.
+
+    For a tree of exact :class:`~micrograd_x.nn.MLP`, :class:`~micrograd_x.nn.Layer` and
+    :class:`~micrograd_x.nn.Neuron` it keeps every list the tree is made of (``layers``,
+    ``neurons``, each neuron's ``w``) by its contents, and each neuron's ``b`` and
+    ``activation``; :meth:`same` compares them again by identity without a Python loop. Other
+    models are compared by :func:`structure` itself.
+
+    Args:
+        trainer: The trainer whose loss, optimizer, accuracy rule and model are kept.
+    """
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.key = structure(trainer)
+        self.top = (trainer.loss_fn, trainer.optimizer, trainer.accuracy_fn, trainer.model)
+        owners: list[Module] = []
+        names: list[str] = []
+        neurons: list[Neuron] = []
+        todo: list[Module] = [trainer.model]
+        self.fast = True
+        while todo:
+            m = todo.pop()
+            if type(m) is Neuron:
+                neurons.append(m)
+                owners.append(m)
+                names.append("w")
+            elif type(m) is Layer or type(m) is MLP:
+                owners.append(m)
+                names.append("neurons" if type(m) is Layer else "layers")
+                todo.extend(m.children())
+            else:
+                self.fast = False
+                break
+        self.owners, self.names, self.neurons = owners, names, neurons
+        self.contents = list(map(list, map(getattr, owners, names)))
+        self.bs = list(map(_B, neurons))
+        self.acts = list(map(_ACTIVATION, neurons))
+
+    def same(self, trainer: Trainer) -> bool:
+        """Whether ``structure(trainer)`` still equals the snapshot's."""
+        tr = trainer
+        top = self.top
+        if not (
+            tr.loss_fn is top[0]
+            and tr.optimizer is top[1]
+            and tr.accuracy_fn is top[2]
+            and tr.model is top[3]
+        ):
+            return False
+        if not self.fast:
+            return structure(tr) == self.key
+        # Item by item, identity first (a list's items, a bias; an activation by equality),
+        # with no copy made.
+        neurons = self.neurons
+        return (
+            all(map(eq, map(getattr, self.owners, self.names), self.contents))
+            and list(map(_B, neurons)) == self.bs
+            and list(map(_ACTIVATION, neurons)) == self.acts
+        )
 
 
 def _grad_norm(params: Sequence[Value]) -> float:
@@ -121,6 +187,9 @@ class EagerRun:
 
     def write_back(self) -> None:
         """The ``Value``s are always current in eager mode."""
+
+    def lend(self) -> None:
+        """Before callbacks: the ``Value``s are always current in eager mode."""
 
     def read_back(self) -> None:
         """The ``Value``s are always current in eager mode."""
@@ -181,6 +250,13 @@ class BatchRun(EagerRun):
         self.G = np.zeros_like(self.P)
         self._l2_buf = np.empty(n_model)
         self._fresh = False  # whether the Values hold P and G
+        self.lazy = StaleSet(layout, self._write)
+        # A callback that reads the parameters at every step would pay two class swaps per
+        # parameter and step: after a read, lend eagerly (write back at once) for a while,
+        # twice as long each time a lazy lend is read again, up to _MAX_EAGER steps.
+        self._eager_left = 0
+        self._eager_next = 1
+        self._lent_lazily = False
 
     def _accuracy(self, scores: Array, y: Array, idx: NDArray[np.intp] | None) -> float | None:
         acc = self.trainer.accuracy_fn
@@ -240,10 +316,14 @@ class BatchRun(EagerRun):
     def write_back(self) -> None:
         """Write the parameters' values and last gradients into their ``Value``s.
 
-        One C-level pass per attribute (``map`` over ``setattr``), no Python loop; nothing when
-        the ``Value``s are already current. The optimizer's state stays in arrays until
-        someone reads :attr:`~micrograd_x.optim.Optimizer.state`.
+        Afterwards every parameter has its own class again (none is stale).
         """
+        self.lazy.sync()
+        self._write()
+
+    def _write(self) -> None:
+        # One C-level pass per attribute (map over setattr); nothing when already current.
+        # The optimizer's state stays in arrays until someone reads Optimizer.state.
         if self._fresh:
             return
         layout = self.layout
@@ -251,9 +331,33 @@ class BatchRun(EagerRun):
         deque(map(setattr, layout, repeat("grad"), self.G.tolist()), maxlen=0)
         self._fresh = True
 
+    def lend(self) -> None:
+        """Before callbacks: mark the parameters stale; the first read or write writes back.
+
+        Nothing to do when they are still stale from an earlier step (nobody looked). For a
+        while after a callback has read them, they are written back at once instead.
+        """
+        if self._eager_left:
+            self._eager_left -= 1
+            self.write_back()
+        else:
+            self.lazy.mark()
+            self._lent_lazily = True
+
     def read_back(self) -> None:
-        """Read the ``Value``s' data again (a callback may have changed it)."""
+        """After callbacks: read the ``Value``s' data again if a callback reached them."""
+        if self.lazy.stale:
+            self._eager_next = 1  # nobody read or wrote a parameter: the arrays are current
+            return
+        if self._lent_lazily:
+            self._eager_left = self._eager_next
+            self._eager_next = min(2 * self._eager_next, _MAX_EAGER)
+        self._lent_lazily = False
         self.P[:] = np.fromiter(map(_DATA, self.layout), np.float64, len(self.layout))
+
+
+_MAX_EAGER = 64
+"""The most steps a :class:`BatchRun` lends its parameters eagerly after a lazy lend was read."""
 
 
 def _prediction_nodes(preds: list[Any]) -> list[Value]:

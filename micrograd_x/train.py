@@ -33,7 +33,7 @@ from micrograd_x.lossspec import NamedLoss, ScoreAccuracy
 from micrograd_x.nn import Module
 from micrograd_x.optim import SGD, Optimizer, Schedule
 from micrograd_x.replay import Replay
-from micrograd_x.replayrun import BatchRun, EagerRun, GraphRun, structure
+from micrograd_x.replayrun import BatchRun, EagerRun, GraphRun, Structure
 from micrograd_x.trainio import accuracy, predict
 
 __all__ = [
@@ -280,9 +280,10 @@ class Trainer:
 
         Steps may be replayed (see ``replay`` in :class:`Trainer`); :attr:`History.mode` says
         which way they ran. A replayed run keeps the parameters in one array and writes them
-        into the model's ``Value``s (values and gradients) before each callback and at the end,
-        and reads them again after the callbacks, so a callback sees and may change the current
-        parameters however it reaches them; the optimizer's state is written back only when
+        into the model's ``Value``s (values and gradients) when a callback first reads or writes
+        one, however it reaches it (:mod:`micrograd_x.staleparams`), and at the end, and reads
+        them again after callbacks that did, so a callback sees and may change the current
+        parameters; the optimizer's state is written back only when
         :attr:`~micrograd_x.optim.Optimizer.state` is read. A callback may change
         the model (replace a layer), the loss function, the optimizer or the accuracy rule:
         the next step captures again (or runs eagerly when replay no longer applies), as
@@ -368,7 +369,7 @@ class Trainer:
             unit="step",
             leave=True,
         )
-        shape = structure(self) if callbacks else None
+        shape = Structure(self) if callbacks else None
         try:
             for _ in range(steps):
                 idx = None if it is None else next(it)
@@ -403,15 +404,16 @@ class Trainer:
                     if rec.accuracy is not None:
                         post["acc"] = f"{rec.accuracy:.3f}"
                     bar.set_postfix(post, refresh=False)
-                if callbacks:
-                    run.write_back()
+                if shape is not None:
+                    # The parameters are written back when a callback first reads or writes one.
+                    run.lend()
                     stop = any(cb(rec, self) for cb in callbacks)
-                    now = structure(self)
-                    if now != shape:
-                        run = self._recapture(run, hist, data, rec.step)
-                        shape = now
-                    else:
+                    if shape.same(self):
                         run.read_back()
+                    else:
+                        run.write_back()
+                        run = self._recapture(run, hist, data, rec.step)
+                        shape = Structure(self)
                     if stop:
                         hist.stopped_early = True
                         hist.stop_reason = f"a callback stopped at step {rec.step}"
