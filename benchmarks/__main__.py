@@ -58,6 +58,12 @@ def _render(scale: Scale) -> list[Row]:
     return render_rows(scale)
 
 
+def _callbacks(scale: Scale) -> list[Row]:
+    from benchmarks.callbacks import callback_rows
+
+    return callback_rows(scale)
+
+
 def _drawing(scale: Scale) -> list[Row]:
     from benchmarks.drawing import drawing_rows
 
@@ -76,6 +82,7 @@ CASES: dict[str, tuple[Callable[[Scale], list[Row]], str]] = {
     "demo": (_demo, "micrograd's demo step: MLP(2,[16,16,1]), 100 moons, hinge + 1e-4 L2"),
     "big": (_big, "MLP(2,[64,64,1]) on 1,000 points: replay steps and memory across them"),
     "table": (_table, "fit replayed vs PyTorch and a numpy floor: widths × points, capture cost"),
+    "callbacks": (_callbacks, "a replayed fit's step with no callback, a no-op one, a reading one"),
     "render": (_render, "drawing the demo's loss graph collapsed by module"),
     "explore": (_explore, "explorer: a slider change on a 200-node graph (Python side)"),
     "drawing": (_drawing, "the demo's network view; refusing a 2×10⁵-value graph before layout"),

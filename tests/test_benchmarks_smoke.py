@@ -29,7 +29,17 @@ def test_benchmark_harness_runs_every_case_and_writes_json(tmp_path: Path) -> No
     assert payload["scale"] == "smoke"
     assert payload["environment"]["numpy"]
     cases = {row["case"] for row in payload["rows"]}
-    assert cases == {"raw", "chain", "demo", "big", "table", "render", "drawing", "explore"}
+    assert cases == {
+        "raw",
+        "chain",
+        "demo",
+        "big",
+        "table",
+        "callbacks",
+        "render",
+        "drawing",
+        "explore",
+    }
     engines = {row["engine"] for row in payload["rows"]}
     assert {"micrograd_x", "micrograd"} <= engines
     # micrograd's recursive topological sort cannot take the deep chain.
